@@ -1,0 +1,376 @@
+// GEMM: a cache-blocked, packed matrix multiply with a register-blocked micro-kernel, plus the
+// triple-loop reference it is tested against.
+//
+// Legend: op(A) [M,K], op(B) [K,N], C [M,N]; MR x NR is the micro-tile of C held in registers,
+// KC the depth of one K block, MC x KC the packed block of A, KC x NC the packed panel of B.
+//
+// The loop nest (after BLIS): for each NC-wide column panel, for each KC-deep K block, pack
+// the B panel into NR-wide slivers; for each MC-tall row block, pack A into MR-tall slivers;
+// then run the micro-kernel over every MR x NR tile. Each C element is computed by the same
+// sequence of operations wherever its tile falls (edge tiles go through a zero-padded copy and
+// the same kernel), and the K blocks depend on K only, so any split of C across threads gives
+// the same bits.
+#include "autodiff/gemm.h"
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <experimental/simd>
+#include <stdexcept>
+#include <string>
+
+#include "autodiff/tensor.h"
+#include "autodiff/thread_pool.h"
+
+namespace nfvi {
+namespace {
+
+namespace stdx = std::experimental;
+using idx = std::ptrdiff_t;
+using V = stdx::native_simd<real>;  // 8 floats with AVX2, 16 with AVX-512, 4 with SSE2
+
+constexpr int kW = static_cast<int>(V::size());
+constexpr int kMR = 6;         // rows of a micro-tile: 6 x 2 accumulator vectors
+constexpr int kNR = 2 * kW;    // columns of a micro-tile
+constexpr int kKC = 256;       // max depth of a K block; a KC x NR sliver of B stays in L1
+constexpr int kMC = 24 * kMR;  // rows of a packed A block (MC x KC, in L2)
+constexpr int kNC = 192 * kNR; // columns of a packed B panel (KC x NC, in L3)
+
+// Below this many multiply-adds per thread, splitting across threads does not pay.
+constexpr double kMacsPerThread = 1 << 18;
+
+static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-tiles");
+
+// A read-only strided matrix: element (i, j) at p[i * rs + j * cs].
+struct View {
+    const real* p;
+    idx rs, cs;
+    real operator()(idx i, idx j) const { return p[i * rs + j * cs]; }
+    View at(idx i, idx j) const { return {p + i * rs + j * cs, rs, cs}; }
+};
+
+// Per-thread packing buffers, 64-byte aligned; they grow and are never shrunk, so calls after
+// the first of a given size allocate nothing.
+struct PackBuffers {
+    real* a = nullptr;  // [MC/MR][KC][MR] slivers of A
+    real* b = nullptr;  // [NC/NR][KC][NR] slivers of B
+    std::int64_t cap_a = 0, cap_b = 0;
+
+    PackBuffers() = default;
+    PackBuffers(const PackBuffers&) = delete;
+    PackBuffers& operator=(const PackBuffers&) = delete;
+    ~PackBuffers() {
+        aligned_free_reals(a);
+        aligned_free_reals(b);
+    }
+    static void grow(real*& p, std::int64_t& cap, std::int64_t need) {
+        if (need <= cap) return;
+        aligned_free_reals(p);
+        p = nullptr;
+        cap = 0;
+        p = aligned_alloc_reals(need);
+        cap = need;
+    }
+};
+
+thread_local PackBuffers tl_pack;
+
+// ---- packing ---------------------------------------------------------------------------------
+
+// Packs rows [0, mc) x depth [0, kc) of A into MR-tall slivers: Ap[s][k][r] = A(s*MR + r, k),
+// rows past mc are zero. Stored rows of A are read in order, so that the hardware prefetcher
+// follows (walking down a column instead crosses a page per element).
+void pack_a(View A, int mc, int kc, real* Ap) {
+    const int mfull = mc / kMR * kMR;
+    const idx sliver = static_cast<idx>(kc) * kMR;  // reals per sliver
+    if (A.rs == 1) {  // A stored [K,M]: each stored row holds MR consecutive reals per sliver
+        for (int k = 0; k < kc; ++k) {
+            const real* row = A.p + k * A.cs;
+            real* out = Ap + k * kMR;
+            for (int s = 0; s < mfull; s += kMR, out += sliver)
+                for (int r = 0; r < kMR; ++r) out[r] = row[s + r];
+        }
+    } else {  // A stored [M,K]: MR stored rows per sliver, each read along k
+        for (int s = 0; s < mfull; s += kMR) {
+            const real* a = A.p + s * A.rs;
+            real* out = Ap + (s / kMR) * sliver;
+            for (int k = 0; k < kc; ++k)
+                for (int r = 0; r < kMR; ++r) out[k * kMR + r] = a[r * A.rs + k * A.cs];
+        }
+    }
+    if (mfull < mc) {
+        const View a = A.at(mfull, 0);
+        real* out = Ap + (mfull / kMR) * sliver;
+        for (int k = 0; k < kc; ++k)
+            for (int r = 0; r < kMR; ++r) out[k * kMR + r] = r < mc - mfull ? a(r, k) : real(0);
+    }
+}
+
+// Width of the packed sliver that holds columns [s, s + nr) of a panel: NR, or one vector for
+// a last sliver that fits in one.
+constexpr int sliver_width(int nr) { return nr <= kW ? kW : kNR; }
+
+// Packs depth [0, kc) x columns [0, nc) of B into slivers: Bp[s][k][c] = B(k, s*NR + c) with
+// NR columns each, except a last sliver of <= W columns, which is W wide; columns past nc are
+// zero. Sliver s starts at Bp + s * kc * NR. Stored rows of B are read in order.
+void pack_b(View B, int kc, int nc, real* Bp) {
+    const int nfull = nc / kNR * kNR;
+    const idx sliver = static_cast<idx>(kc) * kNR;  // reals per sliver
+    if (B.cs == 1) {  // B stored [K,N]: each stored row is cut into NR-wide pieces
+        for (int k = 0; k < kc; ++k) {
+            const real* row = B.p + k * B.rs;
+            real* out = Bp + k * kNR;
+            for (int s = 0; s < nfull; s += kNR, out += sliver)
+                for (int c = 0; c < kNR; ++c) out[c] = row[s + c];
+        }
+    } else {  // B stored [N,K]: a transpose, in 8 x NR blocks
+        for (int s = 0; s < nfull; s += kNR) {
+            const real* b = B.p + s * B.cs;
+            real* out = Bp + (s / kNR) * sliver;
+            int k = 0;
+            for (; k + 8 <= kc; k += 8)
+                for (int c = 0; c < kNR; ++c)
+                    for (int kk = 0; kk < 8; ++kk)
+                        out[(k + kk) * kNR + c] = b[c * B.cs + (k + kk) * B.rs];
+            for (; k < kc; ++k)
+                for (int c = 0; c < kNR; ++c) out[k * kNR + c] = b[c * B.cs + k * B.rs];
+        }
+    }
+    if (nfull < nc) {
+        const View b = B.at(0, nfull);
+        const int nr = nc - nfull, w = sliver_width(nr);
+        real* out = Bp + (nfull / kNR) * sliver;
+        for (int k = 0; k < kc; ++k)
+            for (int c = 0; c < w; ++c) out[k * w + c] = c < nr ? b(k, c) : real(0);
+    }
+}
+
+// ---- micro-kernel ----------------------------------------------------------------------------
+
+// One MR x (NV * W) tile: C = alpha * A * Bp + beta * C. A(i, k) is at a[i * rsa + k * csa]
+// (a packed sliver, or A itself); Bp is a [kc][NV * W] sliver of B, 64-byte aligned; C has row
+// stride ldc. With kBetaZero, C is only written. Every element goes through the same
+// operations (a chain of multiply-adds over k, then alpha * acc + beta * c) whatever NV is.
+template <int kNV, bool kBetaZero>
+void kernel(int kc, const real* __restrict a, idx rsa, idx csa, const real* __restrict Bp,
+            real alpha, real beta, real* __restrict C, idx ldc) {
+    V acc[kMR][kNV];
+#pragma GCC unroll 6
+    for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 2
+        for (int v = 0; v < kNV; ++v) acc[i][v] = V(real(0));
+    for (int k = 0; k < kc; ++k) {
+        V b[kNV];
+#pragma GCC unroll 2
+        for (int v = 0; v < kNV; ++v) b[v].copy_from(Bp + v * kW, stdx::vector_aligned);
+#pragma GCC unroll 6
+        for (int i = 0; i < kMR; ++i) {
+            const V ai(a[i * rsa]);
+#pragma GCC unroll 2
+            for (int v = 0; v < kNV; ++v) acc[i][v] += ai * b[v];
+        }
+        a += csa;
+        Bp += kNV * kW;
+    }
+    const V va(alpha), vb(beta);
+#pragma GCC unroll 6
+    for (int i = 0; i < kMR; ++i)
+#pragma GCC unroll 2
+        for (int v = 0; v < kNV; ++v) {
+            real* c = C + i * ldc + v * kW;
+            V r = va * acc[i][v];
+            if constexpr (!kBetaZero) r += vb * V(c, stdx::element_aligned);
+            r.copy_to(c, stdx::element_aligned);
+        }
+}
+
+template <int kNV>
+void kernel_nv(bool beta_zero, int kc, const real* a, idx rsa, idx csa, const real* Bp,
+               real alpha, real beta, real* C, idx ldc) {
+    if (beta_zero) kernel<kNV, true>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+    else kernel<kNV, false>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+}
+
+// Runs the kernel on an mr x nr tile of C (row stride ldc). Full tiles go straight to the
+// kernel; edge tiles go through a padded copy, so that every element sees the same arithmetic.
+void tile(int kc, const real* a, idx rsa, idx csa, const real* Bp, real alpha, real beta,
+          bool beta_zero, real* C, idx ldc, int mr, int nr) {
+    const int w = sliver_width(nr);
+    if (mr == kMR && nr == w) {
+        if (w == kW) kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+        else kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+        return;
+    }
+    alignas(64) real t[kMR * kNR];  // [MR][w]
+    if (!beta_zero) {
+        std::fill(t, t + kMR * w, real(0));
+        for (int i = 0; i < mr; ++i)
+            for (int j = 0; j < nr; ++j) t[i * w + j] = C[i * ldc + j];
+    }
+    if (w == kW) kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
+    else kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
+    for (int i = 0; i < mr; ++i)
+        for (int j = 0; j < nr; ++j) C[i * ldc + j] = t[i * w + j];
+}
+
+// ---- drivers ---------------------------------------------------------------------------------
+
+// The packed loop nest on one thread, over all of C [M,N] (row stride ldc).
+void gemm_packed(int M, int N, int K, real alpha, View A, View B, real beta, real* C, idx ldc) {
+    const int kblocks = (K + kKC - 1) / kKC;
+    const int kc_max = (K + kblocks - 1) / kblocks;
+    // A is packed only when each packed sliver is reused enough to pay for the copy; else the
+    // kernel reads A in place (and only a ragged last sliver is packed, zero-padded).
+    const bool pack_all_a = N > (A.cs == 1 ? 16 : 4) * kNR;
+    PackBuffers& buf = tl_pack;
+    const int mc_max = pack_all_a ? std::min(kMC, (M + kMR - 1) / kMR * kMR) : kMR;
+    const int nc_max = std::min(kNC, (N + kNR - 1) / kNR * kNR);
+    PackBuffers::grow(buf.a, buf.cap_a, static_cast<std::int64_t>(mc_max) * kc_max);
+    PackBuffers::grow(buf.b, buf.cap_b, static_cast<std::int64_t>(nc_max) * kc_max);
+
+    for (int jc = 0; jc < N; jc += kNC) {
+        const int nc = std::min(kNC, N - jc);
+        for (int p = 0; p < kblocks; ++p) {
+            // K blocks of near-equal depth, fixed by K alone.
+            const int k0 = static_cast<int>(static_cast<std::int64_t>(K) * p / kblocks);
+            const int k1 = static_cast<int>(static_cast<std::int64_t>(K) * (p + 1) / kblocks);
+            const int kc = k1 - k0;
+            const bool first = p == 0;
+            const real b_eff = first ? beta : real(1);
+            const bool bz = first && beta == real(0);
+            pack_b(B.at(k0, jc), kc, nc, buf.b);
+            for (int ic = 0; ic < M; ic += kMC) {
+                const int mc = std::min(kMC, M - ic);
+                const int mfull = mc / kMR * kMR;  // rows in whole slivers
+                if (pack_all_a) pack_a(A.at(ic, k0), mc, kc, buf.a);
+                else if (mfull < mc) pack_a(A.at(ic + mfull, k0), mc - mfull, kc, buf.a);
+                for (int jr = 0; jr < nc; jr += kNR) {
+                    const real* bp = buf.b + static_cast<idx>(jr) * kc;
+                    const int nr = std::min(kNR, nc - jr);
+                    for (int ir = 0; ir < mc; ir += kMR) {
+                        const int mr = std::min(kMR, mc - ir);
+                        real* c = C + (ic + ir) * ldc + jc + jr;
+                        if (pack_all_a || mr < kMR) {
+                            const real* ap = buf.a + static_cast<idx>(pack_all_a ? ir : 0) * kc;
+                            tile(kc, ap, 1, kMR, bp, alpha, b_eff, bz, c, ldc, mr, nr);
+                        } else {
+                            const View a = A.at(ic + ir, k0);
+                            tile(kc, a.p, a.rs, a.cs, bp, alpha, b_eff, bz, c, ldc, mr, nr);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+// Splits C into blocks of whole micro-tiles across threads (rows when M > N, else columns:
+// the operand packed by every thread is then the smaller one).
+void gemm_parallel(int M, int N, int K, real alpha, View A, View B, real beta, real* C, idx ldc) {
+    const double macs = static_cast<double>(M) * N * K;
+    const bool split_rows = M > N;
+    const int tiles = split_rows ? (M + kMR - 1) / kMR : (N + kNR - 1) / kNR;
+    const auto grain = static_cast<std::int64_t>(
+        std::max(1.0, kMacsPerThread / (macs / tiles)));
+    if (num_threads() == 1 || tiles < 2 * grain) {
+        gemm_packed(M, N, K, alpha, A, B, beta, C, ldc);
+        return;
+    }
+    parallel_for(tiles, grain, [&](std::int64_t t0, std::int64_t t1) {
+        if (split_rows) {
+            const int r0 = static_cast<int>(t0) * kMR;
+            const int r1 = std::min(M, static_cast<int>(t1) * kMR);
+            gemm_packed(r1 - r0, N, K, alpha, A.at(r0, 0), B, beta, C + r0 * ldc, ldc);
+        } else {
+            const int c0 = static_cast<int>(t0) * kNR;
+            const int c1 = std::min(N, static_cast<int>(t1) * kNR);
+            gemm_packed(M, c1 - c0, K, alpha, A, B.at(0, c0), beta, C + c0, ldc);
+        }
+    });
+}
+
+// Tiny products: a dot product per element, no packing.
+void gemm_small(int M, int N, int K, real alpha, View A, View B, real beta, real* C, idx ldc) {
+    for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) {
+            real s = 0;
+            for (int k = 0; k < K; ++k) s += A(i, k) * B(k, j);
+            real& c = C[i * ldc + j];
+            c = beta == real(0) ? alpha * s : alpha * s + beta * c;
+        }
+}
+
+void check_args(const char* who, bool trans_a, bool trans_b, int M, int N, int K, int lda, int ldb,
+                int ldc) {
+    auto fail = [&](const std::string& what) {
+        throw std::invalid_argument(std::string("nfvi::") + who + ": " + what);
+    };
+    if (M < 0 || N < 0 || K < 0)
+        fail("negative size M=" + std::to_string(M) + " N=" + std::to_string(N) +
+             " K=" + std::to_string(K));
+    const int a_row = trans_a ? M : K, b_row = trans_b ? K : N;
+    if (lda < std::max(1, a_row))
+        fail("lda=" + std::to_string(lda) + " is less than the stored row length " +
+             std::to_string(a_row) + " of A; pass the row stride of A");
+    if (ldb < std::max(1, b_row))
+        fail("ldb=" + std::to_string(ldb) + " is less than the stored row length " +
+             std::to_string(b_row) + " of B; pass the row stride of B");
+    if (ldc < std::max(1, N))
+        fail("ldc=" + std::to_string(ldc) + " is less than N=" + std::to_string(N) +
+             "; pass the row stride of C");
+}
+
+// C = beta * C, never reading C when beta == 0.
+void scale_c(int M, int N, real beta, real* C, int ldc) {
+    for (int i = 0; i < M; ++i) {
+        real* c = C + static_cast<idx>(i) * ldc;
+        if (beta == real(0)) std::fill(c, c + N, real(0));
+        else
+            for (int j = 0; j < N; ++j) c[j] *= beta;
+    }
+}
+
+}  // namespace
+
+void gemm(bool trans_a, bool trans_b, int M, int N, int K, real alpha, const real* A, int lda,
+          const real* B, int ldb, real beta, real* C, int ldc) {
+    check_args("gemm", trans_a, trans_b, M, N, K, lda, ldb, ldc);
+    if (M == 0 || N == 0) return;
+    if (K == 0 || alpha == real(0)) {
+        scale_c(M, N, beta, C, ldc);
+        return;
+    }
+    const View a = trans_a ? View{A, 1, lda} : View{A, lda, 1};  // op(A) [M,K]
+    const View b = trans_b ? View{B, 1, ldb} : View{B, ldb, 1};  // op(B) [K,N]
+    // Tiny products (e.g. [1000,2] x [2,1]): packing and padding to whole tiles would cost more
+    // than the arithmetic (measured: the packed path wins from about 8 x 8 x 8, or N * K > 8).
+    if (static_cast<std::int64_t>(N) * K <= 8 || static_cast<std::int64_t>(M) * N * K <= 256) {
+        gemm_small(M, N, K, alpha, a, b, beta, C, ldc);
+        return;
+    }
+    gemm_parallel(M, N, K, alpha, a, b, beta, C, ldc);
+}
+
+GemmBlocking gemm_blocking() { return {kMR, kNR, kKC, kMC, kNC}; }
+
+void gemm_reference(bool trans_a, bool trans_b, int M, int N, int K, real alpha, const real* A,
+                    int lda, const real* B, int ldb, real beta, real* C, int ldc) {
+    check_args("gemm_reference", trans_a, trans_b, M, N, K, lda, ldb, ldc);
+    for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) {
+            double s = 0;
+            if (alpha != real(0))
+                for (int k = 0; k < K; ++k) {
+                    const real a = trans_a ? A[static_cast<idx>(k) * lda + i]
+                                           : A[static_cast<idx>(i) * lda + k];
+                    const real b = trans_b ? B[static_cast<idx>(j) * ldb + k]
+                                           : B[static_cast<idx>(k) * ldb + j];
+                    s += static_cast<double>(a) * static_cast<double>(b);
+                }
+            real& c = C[static_cast<idx>(i) * ldc + j];
+            const double r = static_cast<double>(alpha) * s;
+            c = static_cast<real>(beta == real(0) ? r : r + static_cast<double>(beta) * c);
+        }
+}
+
+}  // namespace nfvi

@@ -1,0 +1,135 @@
+// Elementwise ops: y = f(x), and their backwards gx += gy · f'(x), written with each forward.
+// Derivatives use the output where that is cheaper (exp' = y, tanh' = 1 − y²).
+#include <cmath>
+
+#include "autodiff/ops_internal.h"
+
+namespace nfvi {
+namespace {
+
+using detail::for_range;
+using detail::stable_sigmoid;
+using detail::stable_softplus;
+
+template <class F>
+Var unary(Op op, Var x, F f) {
+    Var y = x.graph().make(op, x.shape(), {x});
+    const real* xp = x.data();
+    real* yp = y.data();
+    for_range(x.value().numel(), [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) yp[i] = f(xp[i]);
+    });
+    return y;
+}
+
+// d(x, y) is dy/dx at x, where y = f(x).
+template <class D>
+void unary_backward(Graph& g, Node& n, D d) {
+    if (!detail::wants_grad(g, n, 0)) return;
+    const real* xp = detail::parent(g, n, 0).value.data;
+    const real* yp = n.value.data;
+    const real* gy = n.grad.data;
+    real* gx = g.grad_of(n.parent[0]).data;
+    for_range(n.value.numel(), [&](std::int64_t b, std::int64_t e) {
+        for (std::int64_t i = b; i < e; ++i) gx[i] += gy[i] * d(xp[i], yp[i]);
+    });
+}
+
+}  // namespace
+
+Var neg(Var x) { return unary(Op::Neg, x, [](real v) { return -v; }); }
+void backward_Neg(Graph& g, Node& n) {
+    unary_backward(g, n, [](real, real) { return real(-1); });
+}
+
+Var affine(Var x, real scale, real shift) {
+    Var y = unary(Op::Affine, x, [=](real v) { return scale * v + shift; });
+    y.graph().node(y.id()).fattr[0] = scale;
+    return y;
+}
+void backward_Affine(Graph& g, Node& n) {
+    real scale = static_cast<real>(n.fattr[0]);
+    unary_backward(g, n, [=](real, real) { return scale; });
+}
+
+Var exp(Var x) { return unary(Op::Exp, x, [](real v) { return std::exp(v); }); }
+void backward_Exp(Graph& g, Node& n) {
+    unary_backward(g, n, [](real, real y) { return y; });
+}
+
+Var log(Var x) { return unary(Op::Log, x, [](real v) { return std::log(v); }); }
+void backward_Log(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return real(1) / x; });
+}
+
+Var log1p(Var x) { return unary(Op::Log1p, x, [](real v) { return std::log1p(v); }); }
+void backward_Log1p(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return real(1) / (real(1) + x); });
+}
+
+Var tanh(Var x) { return unary(Op::Tanh, x, [](real v) { return std::tanh(v); }); }
+void backward_Tanh(Graph& g, Node& n) {
+    unary_backward(g, n, [](real, real y) { return real(1) - y * y; });
+}
+
+Var sigmoid(Var x) { return unary(Op::Sigmoid, x, stable_sigmoid); }
+void backward_Sigmoid(Graph& g, Node& n) {
+    unary_backward(g, n, [](real, real y) { return y * (real(1) - y); });
+}
+
+Var softplus(Var x) { return unary(Op::Softplus, x, stable_softplus); }
+void backward_Softplus(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return stable_sigmoid(x); });
+}
+
+Var elu(Var x, real alpha) {
+    Var y = unary(Op::Elu, x, [=](real v) { return v > 0 ? v : alpha * std::expm1(v); });
+    y.graph().node(y.id()).fattr[0] = alpha;
+    return y;
+}
+void backward_Elu(Graph& g, Node& n) {
+    real alpha = static_cast<real>(n.fattr[0]);
+    unary_backward(g, n, [=](real x, real y) { return x > 0 ? real(1) : y + alpha; });
+}
+
+Var relu(Var x) { return unary(Op::Relu, x, [](real v) { return v > 0 ? v : real(0); }); }
+void backward_Relu(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return x > 0 ? real(1) : real(0); });
+}
+
+Var sqrt(Var x) { return unary(Op::Sqrt, x, [](real v) { return std::sqrt(v); }); }
+void backward_Sqrt(Graph& g, Node& n) {
+    unary_backward(g, n, [](real, real y) { return real(0.5) / y; });
+}
+
+Var square(Var x) { return unary(Op::Square, x, [](real v) { return v * v; }); }
+void backward_Square(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return real(2) * x; });
+}
+
+Var abs(Var x) { return unary(Op::Abs, x, [](real v) { return std::abs(v); }); }
+void backward_Abs(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return x > 0 ? real(1) : x < 0 ? real(-1) : real(0); });
+}
+
+Var pow(Var x, real p) {
+    Var y = unary(Op::Pow, x, [=](real v) { return std::pow(v, p); });
+    y.graph().node(y.id()).fattr[0] = p;
+    return y;
+}
+void backward_Pow(Graph& g, Node& n) {
+    real p = static_cast<real>(n.fattr[0]);
+    unary_backward(g, n, [=](real x, real) { return p * std::pow(x, p - real(1)); });
+}
+
+Var sin(Var x) { return unary(Op::Sin, x, [](real v) { return std::sin(v); }); }
+void backward_Sin(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return std::cos(x); });
+}
+
+Var cos(Var x) { return unary(Op::Cos, x, [](real v) { return std::cos(v); }); }
+void backward_Cos(Graph& g, Node& n) {
+    unary_backward(g, n, [](real x, real) { return -std::sin(x); });
+}
+
+}  // namespace nfvi
