@@ -13,11 +13,14 @@
 #include "autodiff/gemm.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <experimental/simd>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "autodiff/tensor.h"
 #include "autodiff/thread_pool.h"
@@ -49,19 +52,24 @@ struct View {
     View at(idx i, idx j) const { return {p + i * rs + j * cs, rs, cs}; }
 };
 
-// Per-thread packing buffers, 64-byte aligned; they grow and are never shrunk, so calls after
-// the first of a given size allocate nothing.
+// Packing buffers, 64-byte aligned. They grow and never shrink.
 struct PackBuffers {
     real* a = nullptr;  // [MC/MR][KC][MR] slivers of A
     real* b = nullptr;  // [NC/NR][KC][NR] slivers of B
     std::int64_t cap_a = 0, cap_b = 0;
 
     PackBuffers() = default;
-    PackBuffers(const PackBuffers&) = delete;
-    PackBuffers& operator=(const PackBuffers&) = delete;
+    PackBuffers(PackBuffers&& o) noexcept
+        : a(std::exchange(o.a, nullptr)), b(std::exchange(o.b, nullptr)),
+          cap_a(std::exchange(o.cap_a, 0)), cap_b(std::exchange(o.cap_b, 0)) {}
+    PackBuffers& operator=(PackBuffers&&) = delete;
     ~PackBuffers() {
         aligned_free_reals(a);
         aligned_free_reals(b);
+    }
+    void reserve(std::int64_t need_a, std::int64_t need_b) {
+        grow(a, cap_a, need_a);
+        grow(b, cap_b, need_b);
     }
     static void grow(real*& p, std::int64_t& cap, std::int64_t need) {
         if (need <= cap) return;
@@ -73,7 +81,11 @@ struct PackBuffers {
     }
 };
 
-thread_local PackBuffers tl_pack;
+// The buffers of the gemm calls made by this thread: one set per part of C that runs at once.
+// The calling thread sizes them all before it splits the work, so that which thread of the
+// pool runs which part does not matter, and a call allocates only when it is the first of its
+// size or thread count. (A gemm called inside a parallel loop runs inline on its own sets.)
+thread_local std::vector<PackBuffers> tl_pack;
 
 // ---- packing ---------------------------------------------------------------------------------
 
@@ -90,12 +102,12 @@ void pack_a(View A, int mc, int kc, real* Ap) {
             for (int s = 0; s < mfull; s += kMR, out += sliver)
                 for (int r = 0; r < kMR; ++r) out[r] = row[s + r];
         }
-    } else {  // A stored [M,K]: MR stored rows per sliver, each read along k
+    } else {  // A stored [M,K] (so A.cs == 1): MR stored rows per sliver, each read along k
         for (int s = 0; s < mfull; s += kMR) {
             const real* a = A.p + s * A.rs;
             real* out = Ap + (s / kMR) * sliver;
             for (int k = 0; k < kc; ++k)
-                for (int r = 0; r < kMR; ++r) out[k * kMR + r] = a[r * A.rs + k * A.cs];
+                for (int r = 0; r < kMR; ++r) out[k * kMR + r] = a[r * A.rs + k];
         }
     }
     if (mfull < mc) {
@@ -123,7 +135,7 @@ void pack_b(View B, int kc, int nc, real* Bp) {
             for (int s = 0; s < nfull; s += kNR, out += sliver)
                 for (int c = 0; c < kNR; ++c) out[c] = row[s + c];
         }
-    } else {  // B stored [N,K]: a transpose, in 8 x NR blocks
+    } else {  // B stored [N,K] (so B.rs == 1): a transpose, in 8 x NR blocks
         for (int s = 0; s < nfull; s += kNR) {
             const real* b = B.p + s * B.cs;
             real* out = Bp + (s / kNR) * sliver;
@@ -131,9 +143,9 @@ void pack_b(View B, int kc, int nc, real* Bp) {
             for (; k + 8 <= kc; k += 8)
                 for (int c = 0; c < kNR; ++c)
                     for (int kk = 0; kk < 8; ++kk)
-                        out[(k + kk) * kNR + c] = b[c * B.cs + (k + kk) * B.rs];
+                        out[(k + kk) * kNR + c] = b[c * B.cs + k + kk];
             for (; k < kc; ++k)
-                for (int c = 0; c < kNR; ++c) out[k * kNR + c] = b[c * B.cs + k * B.rs];
+                for (int c = 0; c < kNR; ++c) out[k * kNR + c] = b[c * B.cs + k];
         }
     }
     if (nfull < nc) {
@@ -215,18 +227,26 @@ void tile(int kc, const real* a, idx rsa, idx csa, const real* Bp, real alpha, r
 
 // ---- drivers ---------------------------------------------------------------------------------
 
-// The packed loop nest on one thread, over all of C [M,N] (row stride ldc).
-void gemm_packed(int M, int N, int K, real alpha, View A, View B, real beta, real* C, idx ldc) {
+// Reals of packing buffer that gemm_packed needs for C [M,N] (or any block of it) and depth K.
+std::int64_t need_a(int M, int K) {
     const int kblocks = (K + kKC - 1) / kKC;
-    const int kc_max = (K + kblocks - 1) / kblocks;
-    // A is packed only when each packed sliver is reused enough to pay for the copy; else the
-    // kernel reads A in place (and only a ragged last sliver is packed, zero-padded).
+    return static_cast<std::int64_t>(std::min(kMC, (M + kMR - 1) / kMR * kMR)) *
+           ((K + kblocks - 1) / kblocks);
+}
+std::int64_t need_b(int N, int K) {
+    const int kblocks = (K + kKC - 1) / kKC;
+    return static_cast<std::int64_t>(std::min(kNC, (N + kNR - 1) / kNR * kNR)) *
+           ((K + kblocks - 1) / kblocks);
+}
+
+// The packed loop nest on one thread, over all of C [M,N] (row stride ldc). `buf` holds at
+// least need_a(M, K) and need_b(N, K) reals.
+void gemm_packed(int M, int N, int K, real alpha, View A, View B, real beta, real* C, idx ldc,
+                 const PackBuffers& buf) {
+    const int kblocks = (K + kKC - 1) / kKC;
+    // A is packed only when each packed sliver is reused enough to pay for the copy (measured);
+    // else the kernel reads A in place, and only a ragged last sliver is packed, zero-padded.
     const bool pack_all_a = N > (A.cs == 1 ? 16 : 4) * kNR;
-    PackBuffers& buf = tl_pack;
-    const int mc_max = pack_all_a ? std::min(kMC, (M + kMR - 1) / kMR * kMR) : kMR;
-    const int nc_max = std::min(kNC, (N + kNR - 1) / kNR * kNR);
-    PackBuffers::grow(buf.a, buf.cap_a, static_cast<std::int64_t>(mc_max) * kc_max);
-    PackBuffers::grow(buf.b, buf.cap_b, static_cast<std::int64_t>(nc_max) * kc_max);
 
     for (int jc = 0; jc < N; jc += kNC) {
         const int nc = std::min(kNC, N - jc);
@@ -270,21 +290,30 @@ void gemm_parallel(int M, int N, int K, real alpha, View A, View B, real beta, r
     const double macs = static_cast<double>(M) * N * K;
     const bool split_rows = M > N;
     const int tiles = split_rows ? (M + kMR - 1) / kMR : (N + kNR - 1) / kNR;
-    const auto grain = static_cast<std::int64_t>(
-        std::max(1.0, kMacsPerThread / (macs / tiles)));
-    if (num_threads() == 1 || tiles < 2 * grain) {
-        gemm_packed(M, N, K, alpha, A, B, beta, C, ldc);
+    const auto grain = static_cast<std::int64_t>(std::max(1.0, kMacsPerThread / (macs / tiles)));
+    const int threads = num_threads();
+    const int sets = tiles < 2 * grain ? 1 : threads;
+    std::vector<PackBuffers>& bufs = tl_pack;
+    if (static_cast<int>(bufs.size()) < sets) bufs.resize(static_cast<std::size_t>(sets));
+    for (int s = 0; s < sets; ++s) bufs[static_cast<std::size_t>(s)].reserve(need_a(M, K), need_b(N, K));
+    if (sets == 1) {
+        gemm_packed(M, N, K, alpha, A, B, beta, C, ldc, bufs[0]);
         return;
     }
+    std::atomic<int> next_set{0};  // each part takes its own buffer set
     parallel_for(tiles, grain, [&](std::int64_t t0, std::int64_t t1) {
+        const int s = next_set.fetch_add(1, std::memory_order_relaxed);
+        PackBuffers spare;  // only if the thread count changed under us
+        if (s >= sets) spare.reserve(need_a(M, K), need_b(N, K));
+        const PackBuffers& buf = s < sets ? bufs[static_cast<std::size_t>(s)] : spare;
         if (split_rows) {
             const int r0 = static_cast<int>(t0) * kMR;
             const int r1 = std::min(M, static_cast<int>(t1) * kMR);
-            gemm_packed(r1 - r0, N, K, alpha, A.at(r0, 0), B, beta, C + r0 * ldc, ldc);
+            gemm_packed(r1 - r0, N, K, alpha, A.at(r0, 0), B, beta, C + r0 * ldc, ldc, buf);
         } else {
             const int c0 = static_cast<int>(t0) * kNR;
             const int c1 = std::min(N, static_cast<int>(t1) * kNR);
-            gemm_packed(M, c1 - c0, K, alpha, A, B.at(0, c0), beta, C + c0, ldc);
+            gemm_packed(M, c1 - c0, K, alpha, A, B.at(0, c0), beta, C + c0, ldc, buf);
         }
     });
 }

@@ -31,7 +31,11 @@ struct Shape {
         return n;
     }
     int cols() const { return rank == 0 ? 1 : dims[static_cast<std::size_t>(rank - 1)]; }
-    int rows() const { return cols() == 0 ? 0 : static_cast<int>(numel() / cols()); }
+    int rows() const {
+        int r = 1;
+        for (int i = 0; i + 1 < rank; ++i) r *= dims[static_cast<std::size_t>(i)];
+        return r;
+    }
     int operator[](int i) const { return dims[static_cast<std::size_t>(i)]; }
     bool operator==(const Shape& o) const;
     std::string str() const;  // "[3,4]"
