@@ -8,6 +8,7 @@
 #include <numbers>
 
 #include "autodiff/autodiff.h"
+#include "src/args.h"
 #include "src/demo.h"
 
 namespace nfvi::cli {
@@ -51,6 +52,17 @@ int run_demo(const DemoOptions& o) {
                 mu.value[0], mu.value[1], std::log1p(std::exp(rho.value[0])),
                 std::log1p(std::exp(rho.value[1])), 1 / std::sqrt(p11), 1 / std::sqrt(p22));
     return 0;
+}
+
+int demo_command(int argc, char** argv) {
+    Args a("demo", argc, argv, 2, {"--steps", "--batch", "--lr", "--seed", "--threads"});
+    DemoOptions o;
+    o.steps = static_cast<int>(a.integer("--steps", o.steps, 1, 100'000'000));
+    o.batch = static_cast<int>(a.integer("--batch", o.batch, 1, 10'000'000));
+    o.lr = a.positive("--lr", o.lr);
+    o.seed = static_cast<std::uint64_t>(a.integer("--seed", 1, 0, INT64_MAX));
+    o.threads = static_cast<int>(a.integer("--threads", o.threads, 1, 256));
+    return run_demo(o);
 }
 
 }  // namespace nfvi::cli

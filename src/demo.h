@@ -15,5 +15,6 @@ struct DemoOptions {
 };
 
 int run_demo(const DemoOptions& o);
+int demo_command(int argc, char** argv);
 
 }  // namespace nfvi::cli

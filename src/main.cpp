@@ -1,66 +1,37 @@
-// The `nfvi` command-line program: parses the subcommand and its flags, runs it.
-// Bad input gives one line on stderr and exit status 2.
-#include <charconv>
-#include <cmath>
+// The `nfvi` command-line program: dispatches to a subcommand. Bad input gives one line on
+// stderr and exit status 2; so does any error that stops a run (I/O, divergence).
 #include <cstdio>
-#include <cstring>
-#include <stdexcept>
+#include <exception>
 #include <string>
 #include <string_view>
 
+#include "src/args.h"
 #include "src/demo.h"
+#include "src/potential.h"
+#include "src/reproduce.h"
 
 namespace {
-
-struct UsageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 const char* kUsage =
     "usage: nfvi <command> [flags]\n"
     "\n"
     "commands:\n"
-    "  demo      fit a diagonal Gaussian to a 2-D Gaussian by VI and print the loss\n"
-    "            --steps N (2000) --batch B (256) --lr LR (0.01) --seed S (1) --threads T (1)\n"
-    "  help      show this text\n";
-
-long parse_int(std::string_view flag, std::string_view v, long lo, long hi) {
-    long x = 0;
-    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-    if (ec != std::errc() || p != v.data() + v.size() || x < lo || x > hi)
-        throw UsageError(std::string(flag) + " needs a whole number in [" + std::to_string(lo) +
-                         ", " + std::to_string(hi) + "], got '" + std::string(v) + "'");
-    return x;
-}
-
-double parse_positive(std::string_view flag, std::string_view v) {
-    std::string s(v);
-    char* end = nullptr;
-    double x = std::strtod(s.c_str(), &end);
-    if (s.empty() || end != s.c_str() + s.size() || !std::isfinite(x) || x <= 0)
-        throw UsageError(std::string(flag) + " needs a finite number > 0, got '" + s + "'");
-    return x;
-}
-
-int demo(int argc, char** argv) {
-    nfvi::cli::DemoOptions o;
-    for (int i = 2; i < argc; ++i) {
-        std::string_view f = argv[i];
-        if (i + 1 >= argc) throw UsageError("flag " + std::string(f) + " needs a value");
-        std::string_view v = argv[++i];
-        if (f == "--steps") o.steps = static_cast<int>(parse_int(f, v, 1, 100000000));
-        else if (f == "--batch") o.batch = static_cast<int>(parse_int(f, v, 1, 10000000));
-        else if (f == "--lr") o.lr = parse_positive(f, v);
-        else if (f == "--seed") o.seed = static_cast<std::uint64_t>(parse_int(f, v, 0, 1L << 62));
-        else if (f == "--threads") o.threads = static_cast<int>(parse_int(f, v, 1, 256));
-        else throw UsageError("unknown flag '" + std::string(f) + "' for 'nfvi demo' (see nfvi help)");
-    }
-    return nfvi::cli::run_demo(o);
-}
+    "  potential  fit a flow to a 2-D potential and draw it\n"
+    "             --target U1|U2|U3|U4|U8 (U1)  --flow planar|radial|nice-perm|nice-orth (planar)\n"
+    "             --layers K (32)  --steps N (20000)  --batch B (1000)  --lr LR (0.002)\n"
+    "             --optimizer adam|rmsprop (adam)  --anneal N (10000; 0 = off)  --seed S (1)\n"
+    "             --threads T (1)  --out DIR (runs/potential)  --taper  --no-pictures  --quiet\n"
+    "             --kl-samples N (100000)  --grid N (2000)  --density-samples N (1000000)\n"
+    "  reproduce  --figure 3 [--quick] [--jobs J (2)] [--steps N] --out DIR (runs/figure3)\n"
+    "             U1-U4 x {planar, radial, nice-orth, nice-perm} x K in {2, 8, 32}: table and plots\n"
+    "  demo       fit a diagonal Gaussian to a 2-D Gaussian and print the loss\n"
+    "             --steps N (2000) --batch B (256) --lr LR (0.01) --seed S (1) --threads T (1)\n"
+    "  help       show this text\n";
 
 }  // namespace
 
 int main(int argc, char** argv) {
+    using nfvi::cli::UsageError;
     try {
         if (argc < 2) throw UsageError("no command given (try: nfvi help)");
         std::string_view cmd = argv[1];
@@ -68,7 +39,9 @@ int main(int argc, char** argv) {
             std::fputs(kUsage, stdout);
             return 0;
         }
-        if (cmd == "demo") return demo(argc, argv);
+        if (cmd == "potential") return nfvi::cli::potential_command(argc, argv);
+        if (cmd == "reproduce") return nfvi::cli::reproduce_command(argc, argv);
+        if (cmd == "demo") return nfvi::cli::demo_command(argc, argv);
         throw UsageError("unknown command '" + std::string(cmd) + "' (try: nfvi help)");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "nfvi: %s\n", e.what());

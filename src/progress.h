@@ -1,0 +1,28 @@
+// A one-line progress display on stderr, shown only when stderr is a terminal.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace nfvi::cli {
+
+class Progress {
+public:
+    Progress(std::string what, std::int64_t total, bool enabled);
+    ~Progress();
+    // Redraws at most ~5 times a second.
+    void update(std::int64_t done, const std::string& detail);
+    void finish();
+
+private:
+    std::string what_;
+    std::int64_t total_;
+    bool enabled_;
+    bool drawn_ = false;
+    std::chrono::steady_clock::time_point start_, last_;
+};
+
+bool stderr_is_terminal();
+
+}  // namespace nfvi::cli

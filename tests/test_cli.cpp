@@ -1,0 +1,103 @@
+// End-to-end tests of the `nfvi` program: a short run writes every file it promises, and bad
+// input gets one clear line on stderr and exit status 2, with nothing written.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "src/io/files.h"
+#include "src/io/json.h"
+#include "src/io/png.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string exe() {
+    const char* e = std::getenv("NFVI_EXE");
+    REQUIRE_MESSAGE(e != nullptr, "set NFVI_EXE to the nfvi program (meson test does)");
+    return e;
+}
+
+fs::path scratch(const std::string& name) {
+    fs::path p = fs::temp_directory_path() / ("nfvi_cli_test_" + name + "_" + std::to_string(std::rand()));
+    fs::remove_all(p);
+    return p;
+}
+
+struct Run {
+    int status;
+    std::string err;
+};
+
+Run run(const std::string& args) {
+    fs::path errf = scratch("stderr");
+    std::string cmd = exe() + " " + args + " >/dev/null 2>" + errf.string();
+    int raw = std::system(cmd.c_str());
+    std::ifstream in(errf);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    fs::remove(errf);
+    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, ss.str()};
+}
+
+}  // namespace
+
+TEST_CASE("a short `nfvi potential` run writes every output") {
+    fs::path out = scratch("potential");
+    Run r = run("potential --target U3 --layers 4 --steps 60 --batch 64 --kl-samples 2000 --grid 200 "
+                "--density-samples 5000 --quiet --out " + out.string());
+    REQUIRE_MESSAGE(r.status == 0, r.err);
+    for (const char* f : {"true_density.png", "learned_density.png", "layers.png", "kl.png", "kl.svg",
+                          "log.csv", "summary.json", "params.json"})
+        CHECK_MESSAGE(fs::exists(out / f), f);
+    auto bytes = nfvi::io::read_file((out / "true_density.png").string());
+    nfvi::io::DecodedPng png = nfvi::io::decode_png(bytes);
+    CHECK(png.width > 100);
+    auto summary = nfvi::io::Json::parse(std::string_view(reinterpret_cast<const char*>(nfvi::io::read_file((out / "summary.json").string()).data()),
+                                                          fs::file_size(out / "summary.json")));
+    for (const char* key : {"final_loss", "kl", "log_z", "seconds", "steps_per_second"})
+        CHECK_MESSAGE(summary[key].is_number(), key);
+    CHECK(summary["settings"]["target"].as_string() == "U3");
+    CHECK(summary["settings"]["taper"].as_bool());  // U3 is always tapered
+    auto params = nfvi::io::Json::parse(std::string_view(reinterpret_cast<const char*>(nfvi::io::read_file((out / "params.json").string()).data()),
+                                                         fs::file_size(out / "params.json")));
+    CHECK(params["layers"].size() == 4);
+    CHECK(params["layers"][0]["u_hat"].size() == 2);
+    CHECK(params["base"]["sigma"].size() == 2);
+    std::ifstream csv(out / "log.csv");
+    std::string header;
+    std::getline(csv, header);
+    CHECK(header.rfind("step,beta,loss", 0) == 0);
+    fs::remove_all(out);
+}
+
+TEST_CASE("bad input: one line, exit status 2, nothing written") {
+    fs::path out = scratch("bad");
+    const char* bad[] = {
+        "potential --target U9",
+        "potential --flow sylvester",
+        "potential --layers 0",
+        "potential --lr -1",
+        "potential --lr nan",
+        "potential --steps 10x",
+        "potential --frobnicate 3",
+        "potential --batch",
+        "frobnicate",
+    };
+    for (const char* args : bad) {
+        CAPTURE(args);
+        Run r = run(std::string(args) + " --out " + out.string());
+        CHECK(r.status == 2);
+        CHECK(r.err.rfind("nfvi: ", 0) == 0);
+        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+        CHECK_FALSE(fs::exists(out));
+    }
+    Run unwritable = run("potential --steps 1 --out /proc/nfvi-cannot-write-here");
+    CHECK(unwritable.status == 2);
+    CHECK(unwritable.err.find("/proc/nfvi-cannot-write-here") != std::string::npos);
+}
