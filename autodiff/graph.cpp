@@ -87,6 +87,10 @@ void Graph::backward(Var out, TensorRef seed) {
         throw std::invalid_argument("nfvi::Graph::backward: seed shape " + seed.shape.str() +
                                     " does not match output shape " + out.shape().str());
     backward_calls_ = 0;
+    // Gradients of an earlier backward stay in the parameters, not in the tape: each call
+    // propagates only its own seed.
+    for (std::int32_t i = 0; i <= out.id(); ++i)
+        if (node(i).op != Op::Param) node(i).grad.data = nullptr;
     TensorRef g = grad_of(out.id());
     for (std::int64_t i = 0; i < seed.numel(); ++i) g.data[i] += seed.data[i];
     for (std::int32_t i = out.id(); i >= 0; --i) {

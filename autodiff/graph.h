@@ -75,7 +75,8 @@ public:
 
     // Runs the backward of every node from `out` down to the first, in reverse creation
     // order. `out` must hold one element (its gradient is seeded with 1), or `seed` gives
-    // d(objective)/d(out) with out's shape.
+    // d(objective)/d(out) with out's shape. Calling it again (for another output) adds that
+    // output's gradients to the parameters; the tape's own gradients start afresh.
     void backward(Var out);
     void backward(Var out, TensorRef seed);
 

@@ -48,7 +48,8 @@ struct Node;
     X(Reshape, "reshape", 1)                 \
     X(RepeatRows, "repeat_rows", 1)          \
     X(Linear, "linear", 3)                   \
-    X(BernoulliLogLik, "bernoulli_logits_loglik", 2)
+    X(BernoulliLogLik, "bernoulli_logits_loglik", 2) \
+    X(Planar, "planar", 2)
 
 enum class Op : std::uint8_t {
 #define NFVI_X(e, name, arity) e,

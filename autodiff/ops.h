@@ -67,5 +67,8 @@ Var repeat_rows(Var x, int times);          // [n,d] -> [n*times,d], row i*times
 // Fused.
 Var linear(Var x, Var w, Var b);                 // x [n,in], w [out,in], b [1,out] -> x·wᵀ + b
 Var bernoulli_logits_loglik(Var logits, Var x);  // [n,d],[n,d] -> [n,1]: Σ_j x·l − softplus(l)
+// One planar flow layer (flows/planar.h has the formulas): z [n,d], raw params [1,2d+1] or
+// [n,2d+1] as [u, w, b] -> [n,d+1] holding z' in columns 0..d−1 and log|det J| in column d.
+Var planar_layer(Var z, Var params);
 
 }  // namespace nfvi

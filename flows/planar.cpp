@@ -14,7 +14,12 @@ void PlanarFlow::init(std::span<real> row, Rng& rng) const {
 }
 
 FlowOutput PlanarFlow::forward(Var z, Var p) const {
-    const int D = dim_;
+    Var y = planar_layer(z, p);  // [N,D+1]: z' and log|det J|, one fused op
+    return {slice_cols(y, 0, dim_), slice_cols(y, dim_, dim_ + 1)};
+}
+
+FlowOutput planar_forward_composed(Var z, Var p) {
+    const int D = z.cols();
     Var u = slice_cols(p, 0, D);          // [R,D], R = 1 or N
     Var w = slice_cols(p, D, 2 * D);      // [R,D]
     Var b = slice_cols(p, 2 * D, 2 * D + 1);  // [R,1]

@@ -26,4 +26,8 @@ private:
     double init_scale_;
 };
 
+// The same layer written with elementary tape ops: the slow, obvious version that tests
+// compare the fused op (autodiff's planar_layer) against.
+FlowOutput planar_forward_composed(Var z, Var params);
+
 }  // namespace nfvi

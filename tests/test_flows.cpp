@@ -137,7 +137,7 @@ TEST_CASE("planar's log-det stays finite where wᵀû rounds to −1 and tanh is
         PlanarFlow p(2);
         Tensor row(Shape{1, 5}, {real(-0.6 * t), real(-0.8 * t), 0.6, 0.8, 0});
         double ld = 0;
-        apply(p, {0.8, -0.6}, row, &ld);
+        apply(p, {0, 0}, row, &ld);  // wᵀz + b = 0 exactly
         CHECK(std::isfinite(ld));
         CHECK(ld == doctest::Approx(-t - std::log1p(std::exp(-t))).epsilon(1e-3));  // log softplus(−t)
     }
@@ -198,6 +198,27 @@ TEST_CASE("gradients through each flow, w.r.t. z and parameters, shared and per-
             };
             GradcheckResult res = gradcheck(fn, {z, p});
             CHECK_MESSAGE(res.ok, res.message());
+        }
+    }
+}
+
+TEST_CASE("the fused planar op equals the planar layer written with elementary ops") {
+    for (int D : {2, 5}) {
+        for (int rows : {1, 9}) {
+            Tensor z = Fill(21).tensor(Shape{9, D}, -2, 2);
+            Tensor p = Fill(22).tensor(Shape{rows, 2 * D + 1}, -1.5, 1.5);
+            Parameter zp("z", z), pp("p", p), zq("z", z), pq("p", p);
+            Graph g;
+            FlowOutput fused = PlanarFlow(D).forward(g.param(zp), g.param(pp));
+            FlowOutput plain = planar_forward_composed(g.param(zq), g.param(pq));
+            Tensor w = Fill(23).tensor(Shape{9, D + 1}, 0.5, 1.5);
+            g.backward(concat_cols(fused.z, fused.logdet), w.ref());
+            g.backward(concat_cols(plain.z, plain.logdet), w.ref());
+            const double tol = kDouble ? 1e-12 : 1e-5;
+            for (std::int64_t i = 0; i < 9 * D; ++i) CHECK(fused.z.data()[i] == doctest::Approx(plain.z.data()[i]).epsilon(tol));
+            for (int i = 0; i < 9; ++i) CHECK(fused.logdet.data()[i] == doctest::Approx(plain.logdet.data()[i]).epsilon(tol));
+            for (std::int64_t i = 0; i < z.numel(); ++i) CHECK(zp.grad[i] == doctest::Approx(zq.grad[i]).epsilon(tol));
+            for (std::int64_t i = 0; i < p.numel(); ++i) CHECK(pp.grad[i] == doctest::Approx(pq.grad[i]).epsilon(tol));
         }
     }
 }

@@ -65,6 +65,21 @@ TEST_CASE("parameter gradients accumulate across backward calls until zeroed") {
     CHECK(w.grad[0] == 0);
 }
 
+TEST_CASE("a second backward on the same tape adds only its own output's gradient") {
+    Parameter a("a", Tensor(Shape{1, 1}, {2}));
+    Graph g;
+    Var x = g.param(a);
+    Var y = square(x);          // dy/da = 2a = 4
+    Var z = real(3) * exp(x);   // dz/da = 3e^a
+    g.backward(y);
+    g.backward(z);
+    CHECK(a.grad[0] == doctest::Approx(4 + 3 * std::exp(2.0)));
+    Var w = y * z;              // built on the same tape after both backwards
+    a.zero_grad();
+    g.backward(w);              // d(a² · 3e^a)/da = 3e^a (2a + a²)
+    CHECK(a.grad[0] == doctest::Approx(3 * std::exp(2.0) * (4 + 4)));
+}
+
 TEST_CASE("constants get no gradient and cost no backward") {
     Graph g;
     Var c = g.input(Tensor(Shape{2, 2}, {1, 2, 3, 4}));

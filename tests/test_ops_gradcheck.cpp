@@ -135,6 +135,12 @@ std::vector<Case> matrix_cases() {
     cs.push_back({Op::BernoulliLogLik, "bernoulli_logits_loglik",
                   [](Graph&, std::span<const Var> v) { return bernoulli_logits_loglik(v[0], v[1]); },
                   {logits, x}});
+    for (int rows : {1, 5}) {
+        Tensor p = r.tensor(Shape{rows, 7}, -1.2, 1.2);  // D = 3: [u, w, b]
+        cs.push_back({Op::Planar, "planar_layer params rows=" + std::to_string(rows),
+                      [](Graph&, std::span<const Var> v) { return planar_layer(v[0], v[1]); },
+                      {r.tensor(Shape{5, 3}, -2, 2), p}});
+    }
     return cs;
 }
 
