@@ -239,6 +239,12 @@ PotentialResult run_potential(const PotentialOptions& o) {
         Rng pic_rng(o.seed, 3);
         draw_samples(model, pic_rng, o.density_samples, xs, ys);
         r.density = plot::histogram2d(xs, ys, -r.range, r.range, -r.range, r.range, bins);
+        // histogram2d normalizes over the points inside the picture; rescale so the picture
+        // shows q itself (mass outside the range is part of q too), like the true density.
+        std::size_t inside = 0;
+        for (std::size_t i = 0; i < xs.size(); ++i)
+            inside += std::abs(xs[i]) < r.range && std::abs(ys[i]) < r.range;
+        for (double& v : r.density) v *= static_cast<double>(inside) / static_cast<double>(std::max<std::size_t>(xs.size(), 1));
         r.density_bins = bins;
         ho.title = "learned q_K, " + o.flow + " K=" + std::to_string(o.layers);
         write_png(o.out + "/learned_density.png", plot::heatmap(r.density, bins, bins, vmax, ho));

@@ -561,3 +561,28 @@ TEST_CASE("line_chart_svg: well-formed, escaped, one polyline point per finite d
     CHECK(contains_color(img, palette(0)));
     CHECK(contains_color(img, palette(1)));
 }
+
+TEST_CASE("line_chart: the legend takes the corner with the least curve under it") {
+    // Two rising curves that fill the top right: the legend moves to the top left.
+    Chart c;
+    Series a{"a", {}, {}, palette(0)}, b{"b", {}, {}, palette(1)};
+    for (int i = 1; i <= 100; ++i) {
+        a.y.push_back(-95 - 10 * std::exp(-i / 20.0));
+        b.y.push_back(-93 - 12 * std::exp(-i / 15.0));
+    }
+    c.series = {a, b};
+    const auto L = detail::chart_layout(c);
+    REQUIRE(L.legend);
+    CHECK(L.legend_x < L.plot_x + L.plot_w / 2);
+    CHECK(L.legend_y < L.plot_y + L.plot_h / 2);
+    CHECK(L.legend_names == std::vector<std::string>{"a", "b"});
+    // Falling curves leave the top right free: the legend stays there.
+    for (Series& s : c.series)
+        for (double& y : s.y) y = -y;
+    const auto R = detail::chart_layout(c);
+    CHECK(R.legend_x > R.plot_x + R.plot_w / 2);
+    CHECK(R.legend_y < R.plot_y + R.plot_h / 2);
+    // One series: no legend.
+    c.series.pop_back();
+    CHECK(!detail::chart_layout(c).legend);
+}

@@ -46,7 +46,8 @@ std::pair<double, double> tick_index_range(double lo, double hi, double step) {
 }
 
 Step choose_step(double lo, double hi, int target) {
-    if (!std::isfinite(lo) || !std::isfinite(hi) || !(hi > lo)) return {};
+    // A span that overflows, or one below the smallest normal numbers, gets no ticks.
+    if (!std::isfinite(hi - lo) || !(hi - lo > 1e-290)) return {};
     target = std::max(target, 2);
     const int e0 = static_cast<int>(std::floor(std::log10((hi - lo) / (target - 1))));
     Step best;
@@ -54,6 +55,7 @@ Step choose_step(double lo, double hi, int target) {
     for (int e = e0 - 1; e <= e0 + 1; ++e)
         for (int m : {1, 2, 5}) {
             const double s = decimal(m, e);
+            if (!(s > 0) || !std::isfinite(s)) continue;
             const auto [k0, k1] = tick_index_range(lo, hi, s);
             const double n = k1 - k0 + 1;
             if (n < 2) continue;
@@ -85,7 +87,11 @@ double quantile(const std::vector<double>& sorted, double p) {
     return sorted[i] + (pos - static_cast<double>(i)) * (sorted[i + 1] - sorted[i]);
 }
 
-int round_px(double v) { return static_cast<int>(std::floor(v)); }
+// The pixel holding coordinate v, clamped to [lo, hi] (NaN gives lo).
+int pixel_in(double v, int lo, int hi) {
+    if (std::isnan(v)) return lo;
+    return static_cast<int>(std::clamp(std::floor(v), double(lo), double(hi)));
+}
 
 // The largest text scale <= max_scale (at least 1) at which text fits in `room` pixels.
 int fitting_scale(std::string_view text, int room, int max_scale) {
@@ -143,6 +149,7 @@ std::string format_tick(double v, double step) {
     if (std::isnan(v)) return "nan";
     if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
     if (v == 0) return "0";
+    if (!std::isfinite(step)) step = 0;
     const double av = std::abs(v);
     const bool sci = av >= 1e6 || (step > 0 ? step < 1e-4 : av < 1e-4);
     if (!sci) {
@@ -235,14 +242,12 @@ Image heatmap(std::span<const double> values, int nx, int ny, double vmax, const
     }
     if (opt.axes) {
         for (std::size_t k = 0; k < xt.size(); ++k) {
-            const int x = std::clamp(round_px(mx + (xt[k] - opt.xmin) / (opt.xmax - opt.xmin) * mw), mx,
-                                     mx + mw - 1);
+            const int x = pixel_in(mx + (xt[k] - opt.xmin) / (opt.xmax - opt.xmin) * mw, mx, mx + mw - 1);
             img.fill_rect(x, my + mh, 1, kTick, kTickInk);
             draw_text_centered(img, x, my + mh + kTick + kPad, xl[k], kTickInk);
         }
         for (std::size_t k = 0; k < yt.size(); ++k) {
-            const int y = std::clamp(round_px(my + (opt.ymax - yt[k]) / (opt.ymax - opt.ymin) * mh), my,
-                                     my + mh - 1);
+            const int y = pixel_in(my + (opt.ymax - yt[k]) / (opt.ymax - opt.ymin) * mh, my, my + mh - 1);
             img.fill_rect(mx - kTick, y, kTick, 1, kTickInk);
             draw_text_right(img, mx - kTick - kPad, y - text_height() / 2, yl[k], kTickInk);
         }
@@ -414,8 +419,8 @@ Range chart_y_range(const Chart& chart) {
             const double q01 = quantile(late, 0.01), q99 = quantile(late, 0.99);
             double spread = q99 - q01;
             if (!(spread > 0)) spread = std::max(std::abs(q99) * 0.1, 1e-12);
-            slo = std::max(slo, q01 - 5 * spread);
-            shi = std::min(shi, q99 + 5 * spread);
+            slo = std::max(slo, q01 - 10 * spread);
+            shi = std::min(shi, q99 + 10 * spread);
         }
         lo = std::min(lo, slo);
         hi = std::max(hi, shi);
@@ -491,6 +496,49 @@ ChartLayout chart_layout(const Chart& chart) {
         const double xstep = nice_step(xlo, xhi, xtarget);
         for (double v : L.x_ticks) L.x_labels.push_back(format_tick(v, xstep));
     }
+
+    if (chart.series.size() > 1) {
+        L.legend = true;
+        L.legend_inner = 7 * s, L.legend_sample = 20 * s, L.legend_gap = 6 * s, L.legend_row = th + 5 * s;
+        int name_w = 0;
+        for (std::size_t k = 0; k < chart.series.size(); ++k) {
+            L.legend_names.push_back(chart.series[k].name.empty() ? "series " + std::to_string(k + 1)
+                                                                  : chart.series[k].name);
+            name_w = std::max(name_w, text_width(L.legend_names.back(), s));
+        }
+        L.legend_w = L.legend_inner + L.legend_sample + L.legend_gap + name_w + L.legend_inner;
+        L.legend_h = 2 * L.legend_inner + static_cast<int>(chart.series.size()) * L.legend_row - 5 * s;
+        // Corners in order of preference; take the one over the fewest curve samples (the
+        // curves sampled every 3 pixels or so along each segment).
+        const int m = 8 * s;
+        const int lx = L.plot_x + m, rx = L.plot_x + L.plot_w - L.legend_w - m;
+        const int ty = L.plot_y + m, by = L.plot_y + L.plot_h - L.legend_h - m;
+        const int corners[4][2] = {{rx, ty}, {lx, ty}, {rx, by}, {lx, by}};
+        long hits[4] = {0, 0, 0, 0};
+        auto count = [&](double x, double y) {
+            for (int c = 0; c < 4; ++c)
+                hits[c] += x >= corners[c][0] && x < corners[c][0] + L.legend_w && y >= corners[c][1] &&
+                           y < corners[c][1] + L.legend_h;
+        };
+        for (const Series& ser : chart.series)
+            for (const auto& run : series_runs(ser, chart.log_x))
+                for (std::size_t i = 0; i < run.size(); ++i) {
+                    const double x1 = L.px(run[i].first), y1 = L.py(run[i].second);
+                    if (i == 0) {
+                        count(x1, y1);
+                        continue;
+                    }
+                    const double x0 = L.px(run[i - 1].first), y0 = L.py(run[i - 1].second);
+                    const double len = std::hypot(x1 - x0, y1 - y0);
+                    const int steps = len > 3 ? static_cast<int>(std::min(len / 3, 1000.0)) : 1;
+                    for (int k = 1; k <= steps; ++k) {
+                        const double t = double(k) / steps;
+                        count(x0 + t * (x1 - x0), y0 + t * (y1 - y0));
+                    }
+                }
+        const int best = static_cast<int>(std::min_element(hits, hits + 4) - hits);
+        L.legend_x = corners[best][0], L.legend_y = corners[best][1];
+    }
     return L;
 }
 
@@ -502,12 +550,8 @@ Image line_chart(const Chart& chart) {
     Image img(L.width, L.height, kWhite);
     const int bottom_y = L.plot_y + L.plot_h;  // the row of the x axis line
 
-    auto tick_col = [&](double v) {
-        return std::clamp(round_px(L.px(v)), L.plot_x, L.plot_x + L.plot_w - 1);
-    };
-    auto tick_row = [&](double v) {
-        return std::clamp(round_px(L.py(v)), L.plot_y, L.plot_y + L.plot_h - 1);
-    };
+    auto tick_col = [&](double v) { return pixel_in(L.px(v), L.plot_x, L.plot_x + L.plot_w - 1); };
+    auto tick_row = [&](double v) { return pixel_in(L.py(v), L.plot_y, L.plot_y + L.plot_h - 1); };
     for (double v : L.x_ticks) img.fill_rect(tick_col(v), L.plot_y, 1, L.plot_h, kGridInk);
     for (double v : L.y_ticks) img.fill_rect(L.plot_x, tick_row(v), L.plot_w, 1, kGridInk);
 
@@ -561,27 +605,17 @@ Image line_chart(const Chart& chart) {
                   chart.title, kTitleInk, ts);
     }
 
-    // Legend, top right inside the plot area.
-    if (chart.series.size() > 1) {
-        const int sample = 20 * s, gap = 6 * s, inner = 7 * s, row = th + 5 * s;
-        std::vector<std::string> names;
-        int name_w = 0;
-        for (std::size_t k = 0; k < chart.series.size(); ++k) {
-            names.push_back(chart.series[k].name.empty() ? "series " + std::to_string(k + 1)
-                                                         : chart.series[k].name);
-            name_w = std::max(name_w, text_width(names.back(), s));
-        }
-        const int bw = inner + sample + gap + name_w + inner;
-        const int bh = inner + static_cast<int>(names.size()) * row - 5 * s + inner;
-        const int bx = L.plot_x + L.plot_w - bw - 8 * s, by = L.plot_y + 8 * s;
-        for (int y = by; y < by + bh; ++y)
-            for (int x = bx; x < bx + bw; ++x) img.blend(x, y, kWhite, 0.88);
-        img.frame_rect(bx, by, bw, bh, Rgb{210, 210, 210});
-        for (std::size_t k = 0; k < names.size(); ++k) {
-            const int ty = by + inner + static_cast<int>(k) * row;
+    // Legend.
+    if (L.legend) {
+        const int bx = L.legend_x, by = L.legend_y, inner = L.legend_inner;
+        for (int y = by; y < by + L.legend_h; ++y)
+            for (int x = bx; x < bx + L.legend_w; ++x) img.blend(x, y, kWhite, 0.88);
+        img.frame_rect(bx, by, L.legend_w, L.legend_h, Rgb{210, 210, 210});
+        for (std::size_t k = 0; k < L.legend_names.size(); ++k) {
+            const int ty = by + inner + static_cast<int>(k) * L.legend_row;
             const double cy = ty + th / 2.0 - 0.5 * s;
-            img.line(bx + inner, cy, bx + inner + sample, cy, chart.series[k].color, 2.0 * s);
-            draw_text(img, bx + inner + sample + gap, ty, names[k], kLabelInk, s);
+            img.line(bx + inner, cy, bx + inner + L.legend_sample, cy, chart.series[k].color, 2.0 * s);
+            draw_text(img, bx + inner + L.legend_sample + L.legend_gap, ty, L.legend_names[k], kLabelInk, s);
         }
     }
     return img;

@@ -114,7 +114,8 @@ struct Chart {
 Rgb palette(int i);
 
 // The chart as a picture: axes with nice ticks and tick labels, light grid lines, axis labels,
-// title, and a legend when there is more than one series. Points with a NaN or infinite
+// title, and a legend when there is more than one series (in the corner of the plot area that
+// covers the fewest stretches of curve; top right on ties). Points with a NaN or infinite
 // coordinate are skipped and break the line. The y range is the finite data range, except
 // that far outliers are cut off (see chart_y_range); lines leaving it are clipped.
 // Throws std::invalid_argument if a series' x and y differ in size or the chart is too small
@@ -145,7 +146,7 @@ namespace detail {
 
 // The y range a line chart shows (before its 5% padding): the range of all finite y, where
 // for each series of at least 20 finite points the values beyond
-//     [q01 - 5 * spread, q99 + 5 * spread],   spread = q99 - q01,
+//     [q01 - 10 * spread, q99 + 10 * spread],   spread = q99 - q01,
 // with q01 and q99 the 1st and 99th percentiles of the series' later half, are cut off: a
 // training curve whose first steps are huge still shows its converged part in detail, while
 // a curve that moves steadily keeps its whole range. {0, 1} if there is no finite point.
@@ -165,6 +166,12 @@ struct ChartLayout {
     std::vector<double> x_ticks, y_ticks;         // in data units
     std::vector<std::string> x_labels, y_labels;  // one per tick
     int y_label_width = 0;             // widest y tick label in pixels
+    // The legend (only when there is more than one series): its box, one name per series,
+    // and its metrics: a row per entry, each a line sample then the name.
+    bool legend = false;
+    int legend_x = 0, legend_y = 0, legend_w = 0, legend_h = 0;
+    std::vector<std::string> legend_names;
+    int legend_inner = 0, legend_sample = 0, legend_gap = 0, legend_row = 0;
 
     // Pixel coordinates of data point (x, y); NaN if it cannot be shown (non-finite, or
     // x <= 0 on a log axis).

@@ -149,6 +149,8 @@ constexpr std::array<GlyphRows, kLast - kFirst + 1> build_font() {
 constexpr auto kFont = build_font();
 constexpr GlyphRows kBox = parse(kBoxArt);
 
+int clamp_scale(int scale) { return std::clamp(scale, 1, 64); }
+
 bool utf8_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
 // Calls fn(glyph, index) for each character of text.
@@ -180,11 +182,13 @@ int text_length(std::string_view text) {
 
 int text_width(std::string_view text, int scale) {
     const int n = text_length(text);
-    return n == 0 ? 0 : (kGlyphAdvance * n - 1) * std::max(scale, 1);
+    return n == 0 ? 0 : (kGlyphAdvance * n - 1) * clamp_scale(scale);
 }
 
+int text_height(int scale) { return kGlyphHeight * clamp_scale(scale); }
+
 void draw_text(Image& img, int x, int y, std::string_view text, Rgb color, int scale) {
-    scale = std::max(scale, 1);
+    scale = clamp_scale(scale);
     for_each_glyph(text, [&](const GlyphRows& g, int k) {
         const int gx = x + k * kGlyphAdvance * scale;
         for (int r = 0; r < kGlyphHeight; ++r)
@@ -203,7 +207,7 @@ void draw_text_right(Image& img, int right, int y, std::string_view text, Rgb co
 }
 
 void draw_text_up(Image& img, int x, int y, std::string_view text, Rgb color, int scale) {
-    scale = std::max(scale, 1);
+    scale = clamp_scale(scale);
     const int len = text_width(text, scale);
     // Unrotated pixel (u, v) of the text box goes to (x + v, y + len - 1 - u).
     for_each_glyph(text, [&](const GlyphRows& g, int k) {

@@ -34,11 +34,11 @@ int text_length(std::string_view text);
 // Width and height in pixels of text drawn at scale: (6n - 1) * scale and 9 * scale; 0 for
 // an empty string.
 int text_width(std::string_view text, int scale = 1);
-inline int text_height(int scale = 1) { return kGlyphHeight * scale; }
+int text_height(int scale = 1);
 
 // Draws text with the top-left corner of its box at (x, y). Only pixels inside the box
 // [x, x + text_width) x [y, y + text_height) change; drawing is clipped to the image.
-// scale < 1 is taken as 1.
+// Here and below, scale is clamped to [1, 64].
 void draw_text(Image& img, int x, int y, std::string_view text, Rgb color, int scale = 1);
 // The same with the box's horizontal centre at cx, or its right edge at right (exclusive).
 void draw_text_centered(Image& img, int cx, int y, std::string_view text, Rgb color, int scale = 1);

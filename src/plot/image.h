@@ -14,6 +14,10 @@
 #include <span>
 #include <vector>
 
+#if defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
+#error "nfvi's plots skip NaN and infinite data, which -ffast-math hides; build without it"
+#endif
+
 namespace nfvi::plot {
 
 struct Rgb {

@@ -135,25 +135,17 @@ std::string line_chart_svg(const Chart& chart) {
     if (!chart.title.empty()) g.text(left + L.plot_w / 2.0, pad, s + 1, chart.title, kTitleInk, "middle");
 
     // Legend.
-    if (chart.series.size() > 1) {
-        const int sample = 20 * s, gap = 6 * s, inner = 7 * s, row = th + 5 * s;
-        int name_w = 0;
-        std::vector<std::string> names;
-        for (std::size_t k = 0; k < chart.series.size(); ++k) {
-            names.push_back(chart.series[k].name.empty() ? "series " + std::to_string(k + 1)
-                                                         : chart.series[k].name);
-            name_w = std::max(name_w, text_width(names.back(), s));
-        }
-        const int bw = inner + sample + gap + name_w + inner;
-        const int bh = inner + static_cast<int>(names.size()) * row - 5 * s + inner;
-        const double bx = right - bw - 8 * s, by = top + 8 * s;
-        g.out += "<rect x=\"" + num(bx) + "\" y=\"" + num(by) + "\" width=\"" + num(bw) + "\" height=\"" +
-                 num(bh) + "\" fill=\"#ffffff\" fill-opacity=\"0.88\" stroke=\"#d2d2d2\" stroke-width=\"1\"/>\n";
-        for (std::size_t k = 0; k < names.size(); ++k) {
-            const double ty = by + inner + static_cast<double>(k) * row;
+    if (L.legend) {
+        const double bx = L.legend_x, by = L.legend_y;
+        const int inner = L.legend_inner;
+        g.out += "<rect x=\"" + num(bx) + "\" y=\"" + num(by) + "\" width=\"" + num(L.legend_w) +
+                 "\" height=\"" + num(L.legend_h) +
+                 "\" fill=\"#ffffff\" fill-opacity=\"0.88\" stroke=\"#d2d2d2\" stroke-width=\"1\"/>\n";
+        for (std::size_t k = 0; k < L.legend_names.size(); ++k) {
+            const double ty = by + inner + static_cast<double>(k) * L.legend_row;
             const double cy = ty + th / 2.0;
-            g.line(bx + inner, cy, bx + inner + sample, cy, hex(chart.series[k].color), 2.0 * s);
-            g.text(bx + inner + sample + gap, ty, s, names[k], kLabelInk);
+            g.line(bx + inner, cy, bx + inner + L.legend_sample, cy, hex(chart.series[k].color), 2.0 * s);
+            g.text(bx + inner + L.legend_sample + L.legend_gap, ty, s, L.legend_names[k], kLabelInk);
         }
     }
     g.out += "</svg>\n";
