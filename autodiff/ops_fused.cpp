@@ -102,7 +102,7 @@ Var planar_layer(Var z, Var params) {
         const real* zn = zp + static_cast<std::int64_t>(n) * D;
         real a = row.b;
         for (int d = 0; d < D; ++d) a += row.w[d] * zn[d];
-        const real h = std::tanh(a), h2 = h * h;
+        const real h = detail::tanh_r(a), h2 = h * h;
         real* yn = yp + static_cast<std::int64_t>(n) * (D + 1);
         for (int d = 0; d < D; ++d) yn[d] = zn[d] + h * uh[d];
         yn[D] = std::log(row.sp * (real(1) - h2) + h2);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "autodiff/fast_math.h"
 #include "autodiff/graph.h"
 #include "autodiff/ops.h"
 #include "autodiff/thread_pool.h"
@@ -31,14 +32,13 @@ void for_range(std::int64_t n, F&& fn) {
 }
 
 inline real stable_sigmoid(real v) {
-    if (v >= 0) return real(1) / (real(1) + std::exp(-v));
-    real e = std::exp(v);
-    return e / (real(1) + e);
+    const real e = exp_r(-std::abs(v));  // in (0, 1]: no overflow
+    return v >= 0 ? real(1) / (real(1) + e) : e / (real(1) + e);
 }
 
 // log(1 + e^v) without overflow for large v or loss of digits for very negative v.
 inline real stable_softplus(real v) {
-    return std::max(v, real(0)) + std::log1p(std::exp(-std::abs(v)));
+    return std::max(v, real(0)) + std::log1p(exp_r(-std::abs(v)));
 }
 
 inline Node& parent(Graph& g, const Node& n, int i) { return g.node(n.parent[i]); }

@@ -2,6 +2,7 @@
 // Derivatives use the output where that is cheaper (exp' = y, tanh' = 1 − y²).
 #include <cmath>
 
+#include "autodiff/fast_math.h"
 #include "autodiff/ops_internal.h"
 
 namespace nfvi {
@@ -52,7 +53,7 @@ void backward_Affine(Graph& g, Node& n) {
     unary_backward(g, n, [=](real, real) { return scale; });
 }
 
-Var exp(Var x) { return unary(Op::Exp, x, [](real v) { return std::exp(v); }); }
+Var exp(Var x) { return unary(Op::Exp, x, [](real v) { return detail::exp_r(v); }); }
 void backward_Exp(Graph& g, Node& n) {
     unary_backward(g, n, [](real, real y) { return y; });
 }
@@ -67,7 +68,7 @@ void backward_Log1p(Graph& g, Node& n) {
     unary_backward(g, n, [](real x, real) { return real(1) / (real(1) + x); });
 }
 
-Var tanh(Var x) { return unary(Op::Tanh, x, [](real v) { return std::tanh(v); }); }
+Var tanh(Var x) { return unary(Op::Tanh, x, [](real v) { return detail::tanh_r(v); }); }
 void backward_Tanh(Graph& g, Node& n) {
     unary_backward(g, n, [](real, real y) { return real(1) - y * y; });
 }
@@ -112,14 +113,24 @@ void backward_Abs(Graph& g, Node& n) {
     unary_backward(g, n, [](real x, real) { return x > 0 ? real(1) : x < 0 ? real(-1) : real(0); });
 }
 
+// x^p for the common constant powers without calling std::pow.
+inline real pow_c(real v, real p) {
+    if (p == real(-1)) return real(1) / v;
+    if (p == real(2)) return v * v;
+    if (p == real(0.5)) return std::sqrt(v);
+    if (p == real(1)) return v;
+    return std::pow(v, p);
+}
+
 Var pow(Var x, real p) {
-    Var y = unary(Op::Pow, x, [=](real v) { return std::pow(v, p); });
+    Var y = unary(Op::Pow, x, [=](real v) { return pow_c(v, p); });
     y.graph().node(y.id()).fattr[0] = p;
     return y;
 }
 void backward_Pow(Graph& g, Node& n) {
     real p = static_cast<real>(n.fattr[0]);
-    unary_backward(g, n, [=](real x, real) { return p * std::pow(x, p - real(1)); });
+    if (p == real(-1)) return unary_backward(g, n, [](real, real y) { return -y * y; });
+    unary_backward(g, n, [=](real x, real) { return p * pow_c(x, p - real(1)); });
 }
 
 Var sin(Var x) { return unary(Op::Sin, x, [](real v) { return std::sin(v); }); }
