@@ -514,6 +514,23 @@ TEST_CASE("inflate rejects malformed code sets and headers") {
     rep.put(0, 16);
     CHECK(contains(error_of([&] { inflate_raw(rep.out, 100); }), "no previous length"));
 
+    Bits run;  // 18 = "138 zeros" then "121 zeros", where only 258 lengths are declared
+    run.put(1, 1);
+    run.put(2, 2);
+    run.put(0, 5);
+    run.put(0, 5);
+    run.put(0, 4);  // code-length code lengths for 16, 17, 18, 0
+    run.put(0, 3);
+    run.put(0, 3);
+    run.put(1, 3);  // 18: one bit ("1")
+    run.put(1, 3);  // 0: one bit ("0")
+    run.code(1, 1);
+    run.put(127, 7);
+    run.code(1, 1);
+    run.put(110, 7);  // 121 zeros: one too many
+    run.put(0, 16);
+    CHECK(contains(error_of([&] { inflate_raw(run.out, 100); }), "runs past the 258 lengths"));
+
     Bits sym;  // fixed literal/length symbols 286 and 287 are invalid
     sym.put(1, 1);
     sym.put(1, 2);
@@ -738,8 +755,9 @@ TEST_CASE("gzip headers, members and framing errors") {
 
 TEST_CASE("PNG round trips: 1-4 channels, odd sizes, random and smooth images") {
     for (int channels : {1, 2, 3, 4})
-        for (auto [w, h] : {std::pair{1, 1}, std::pair{7, 3}, std::pair{257, 100}})
+        for (const auto& size : {std::pair{1, 1}, std::pair{7, 3}, std::pair{257, 100}})
             for (bool smooth : {false, true}) {
+                const int w = size.first, h = size.second;
                 CAPTURE(channels);
                 CAPTURE(w);
                 CAPTURE(h);
@@ -787,8 +805,11 @@ TEST_CASE("PNG round trips: 1-4 channels, odd sizes, random and smooth images") 
 
 TEST_CASE("PNG decoder undoes all five filters") {
     // Rows filtered here with each filter type in turn, compressed, assembled by hand.
-    const int w = 5, h = 10, bpp = 3, stride = w * bpp;
-    const Bytes px = random_bytes(static_cast<std::size_t>(h) * stride, 77);
+    // Few distinct values, so that the Paeth predictor's ties (a before b before c) occur often.
+    const int w = 33, h = 20, bpp = 3, stride = w * bpp;
+    Bytes px = random_bytes(static_cast<std::size_t>(h) * stride, 77);
+    for (std::size_t i = 0; i < px.size(); ++i)
+        px[i] = static_cast<std::uint8_t>(i < px.size() / 2 ? (px[i] % 4) * 60 : px[i]);
     Bytes filtered;
     for (int y = 0; y < h; ++y) {
         const int f = y % 5;
@@ -993,6 +1014,7 @@ TEST_CASE("JSON numbers round trip exactly") {
     CHECK(Json(42).dump() == "42");
     CHECK(Json(-7).dump() == "-7");
     CHECK(Json(1e21).dump() == "1e+21");
+    CHECK(Json(1e17).dump() == "1e+17");  // beyond 2^53: shortest form, not all digits
     CHECK(Json(0.0).dump() == "0");
     CHECK(Json(-0.0).dump() == "-0");
     CHECK(Json(std::nan("")).dump() == "null");
@@ -1072,10 +1094,22 @@ TEST_CASE("JSON parser: structure, errors with positions, depth limit") {
                             "tru", "NaN", "Infinity", "[1]]", "{\"a\"}", "\"\\u00\"", "//c\n1"})
         CHECK_THROWS_AS(Json::parse(bad), FormatError);
 
+    std::string many = "{";
+    for (int k = 0; k < 20000; ++k) many += (k ? ",\"k" : "\"k") + std::to_string(k) + "\":" + std::to_string(k);
+    const Json big = Json::parse(many + "}");
+    CHECK(big.size() == 20000);
+    CHECK(big.at("k19999").as_number() == 19999);
+    CHECK(contains(error_of([&] { Json::parse(many + ",\"k7\":1}"); }), "duplicate key \"k7\""));
+
     const std::string deep_ok = std::string(256, '[') + std::string(256, ']');
     CHECK(Json::parse(deep_ok).is_array());
     const std::string too_deep = std::string(257, '[') + std::string(257, ']');
     CHECK(contains(error_of([&] { Json::parse(too_deep); }), "deeper than 256"));
+    std::string objects;
+    for (int k = 0; k < 256; ++k) objects += "{\"a\":";
+    CHECK(Json::parse(objects + "1" + std::string(256, '}')).at("a").is_object());
+    CHECK(contains(error_of([&] { Json::parse("[" + objects + "1" + std::string(256, '}') + "]"); }),
+                   "deeper than 256"));
     const std::string very_deep(100000, '[');  // must not overflow the stack
     CHECK_THROWS_AS(Json::parse(very_deep), FormatError);
 }

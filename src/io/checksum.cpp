@@ -21,7 +21,7 @@ constexpr Tables make_tables() {
         t[0][b] = c;
     }
     for (std::uint32_t b = 0; b < 256; ++b)
-        for (int k = 1; k < 8; ++k) t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFF];
+        for (std::size_t k = 1; k < 8; ++k) t[k][b] = (t[k - 1][b] >> 8) ^ t[0][t[k - 1][b] & 0xFF];
     return t;
 }
 

@@ -1,11 +1,10 @@
 // DEFLATE compressor: hash-chain LZ77, then per block the cheapest of dynamic Huffman, fixed
 // Huffman and stored, with code lengths limited by package-merge.
 //
-// Matching keeps the whole input in memory, so positions are absolute: head[h] is the latest
-// position (+1, 0 = none) whose next three bytes hash to h, and prev[p mod 32768] the position
-// before p in the same chain. A chain link that does not go strictly backwards is stale (its
-// slot was reused) and ends the walk; every candidate is verified byte by byte, so a stale or
-// colliding entry can only cost time, never correctness.
+// Matching keeps the whole input in memory. head[h] holds the latest position (+1, 0 = none)
+// whose next three bytes hash to h; prev[p mod 32768] the distance from p back to the previous
+// position of its chain. Every candidate is verified byte by byte, so a colliding or reused
+// entry can only cost time, never correctness; distances above 32768 end a chain.
 #include "src/io/deflate.h"
 
 #include <algorithm>
@@ -250,13 +249,17 @@ private:
         return (v * 0x9E3779B1u) >> (32 - kHashBits);
     }
 
-    // Adds pos (which has three bytes after it) to its chain; returns the old chain head.
-    std::size_t insert(std::size_t pos) {
+    // Adds pos (which has three bytes after it) to its chain; returns the distance back to
+    // the previous position in the chain, 0 if there is none within the window.
+    unsigned insert(std::size_t pos) {
         const std::uint32_t h = hash(pos);
-        const std::size_t old = head_[h];
-        prev_[pos & kWindowMask] = old;
-        head_[h] = pos + 1;
-        return old;
+        const auto here = static_cast<std::uint32_t>(pos + 1);  // wraps after 4 GiB: harmless
+        const std::uint32_t old = head_[h];
+        const std::uint32_t d = here - old;
+        const unsigned dist = (old != 0 && d <= kWindow) ? d : 0;
+        prev_[pos & kWindowMask] = static_cast<std::uint16_t>(dist);
+        head_[h] = here;
+        return dist;
     }
 
     unsigned match_length(std::size_t a, std::size_t b, unsigned max) const {
@@ -275,28 +278,28 @@ private:
         return i;
     }
 
-    // Longest match for `pos` longer than `best`, walking the chain from `cand` (pos+1
-    // encoded). Returns {length, distance}, or {0, 0} if none beats `best`.
-    std::pair<unsigned, unsigned> longest_match(std::size_t pos, std::size_t cand, unsigned best,
+    // Longest match for `pos` longer than `best`, walking the chain from distance `d`.
+    // Returns {length, distance}, or {0, 0} if none beats `best`.
+    std::pair<unsigned, unsigned> longest_match(std::size_t pos, unsigned d, unsigned best,
                                                 unsigned chain) const {
         const unsigned max = static_cast<unsigned>(std::min<std::size_t>(kMaxMatch, in_.size() - pos));
-        const std::size_t lowest = pos > kWindow ? pos - kWindow : 0;
         unsigned best_len = best, best_dist = 0;
         const std::uint8_t* w = in_.data();
-        while (cand != 0 && chain-- > 0 && best_len < max) {
-            const std::size_t c = cand - 1;
-            if (c < lowest) break;
+        // d ≤ kWindow also ends a chain that runs into a slot reused by a newer position
+        // (only the slot of pos − kWindow, rewritten by pos itself, can be reached).
+        while (d != 0 && d <= kWindow && chain-- > 0 && best_len < max) {
+            const std::size_t c = pos - d;
             if (w[c + best_len] == w[pos + best_len] && w[c] == w[pos]) {
                 const unsigned len = match_length(c, pos, max);
                 if (len > best_len) {
                     best_len = len;
-                    best_dist = static_cast<unsigned>(pos - c);
+                    best_dist = d;
                     if (len >= p_.nice) break;
                 }
             }
-            const std::size_t next = prev_[c & kWindowMask];
-            if (next >= cand) break;  // stale link: the slot was reused by a newer position
-            cand = next;
+            const unsigned step = prev_[c & kWindowMask];
+            if (step == 0) break;
+            d += step;
         }
         if (best_dist == 0) return {0, 0};
         if (best_len == kMinMatch && best_dist > kTooFar) return {0, 0};
@@ -323,8 +326,8 @@ private:
         while (pos < n) {
             unsigned len = 0, dist = 0;
             if (n - pos >= kMinMatch) {
-                const std::size_t cand = insert(pos);
-                if (cand) std::tie(len, dist) = longest_match(pos, cand, kMinMatch - 1, p_.chain);
+                const unsigned d = insert(pos);
+                if (d) std::tie(len, dist) = longest_match(pos, d, kMinMatch - 1, p_.chain);
             }
             if (len >= kMinMatch) {
                 match(len, dist);
@@ -351,11 +354,11 @@ private:
         while (pos < n) {
             unsigned len = 0, dist = 0;
             if (n - pos >= kMinMatch) {
-                const std::size_t cand = insert(pos);
-                if (cand && prev_len < p_.lazy) {
+                const unsigned d = insert(pos);
+                if (d && prev_len < p_.lazy) {
                     const unsigned chain = prev_len >= p_.good ? p_.chain / 4 : p_.chain;
                     std::tie(len, dist) =
-                        longest_match(pos, cand, std::max(prev_len, kMinMatch - 1), chain);
+                        longest_match(pos, d, std::max(prev_len, kMinMatch - 1), chain);
                 }
             }
             if (prev_len >= kMinMatch && len <= prev_len) {
@@ -534,8 +537,9 @@ private:
     std::span<const std::uint8_t> in_;
     LevelParams p_;
     BitWriter bw_;
-    std::vector<std::size_t> head_;  // [2^kHashBits] latest position + 1 per hash, 0 = none
-    std::vector<std::size_t> prev_;  // [kWindow] previous position + 1 in the same chain
+    std::vector<std::uint32_t> head_;  // [2^kHashBits] latest position + 1 (mod 2^32) per hash, 0 = none
+    std::vector<std::uint16_t> prev_;  // [kWindow] distance from p back to the previous position
+                                       // of p's chain, at p mod kWindow; 0 = none
     std::vector<Sym> syms_;          // symbols of the current block
     std::array<std::uint32_t, 286> lit_freq_{};
     std::array<std::uint32_t, 30> dist_freq_{};
@@ -591,9 +595,7 @@ std::vector<std::uint8_t> gzip_compress(std::span<const std::uint8_t> in, int le
     const std::uint8_t xfl = level == 9 ? 2 : level == 1 ? 4 : 0;
     // ID1 ID2 CM FLG MTIME(4) XFL OS
     const std::uint8_t header[10] = {0x1F, 0x8B, 8, flags, 0, 0, 0, 0, xfl, 255};
-    std::vector<std::uint8_t> out;
-    out.reserve(in.size() + file_name.size() + 64);
-    out.insert(out.end(), header, header + 10);
+    std::vector<std::uint8_t> out(std::begin(header), std::end(header));
     for (char c : file_name) out.push_back(static_cast<std::uint8_t>(c));
     if (!file_name.empty()) out.push_back(0);
     deflate_into(in, level, out);

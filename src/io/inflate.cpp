@@ -1,7 +1,7 @@
 // DEFLATE decoder (RFC 1951) with zlib (RFC 1950) and gzip (RFC 1952) framing.
 //
 // Bits are read least-significant first from a 64-bit buffer that is refilled eight bytes at
-// a time while at least eight bytes remain, then byte by byte; `count_` counts only real
+// a time while at least eight bytes remain, then byte by byte; `count` counts only real
 // input bits, so taking more bits than remain is detected as truncation. Huffman codes are
 // decoded with a two-level table: the first `root` bits index a primary table whose entries
 // are a symbol, a link to a secondary table for longer codes, or "invalid" (the unused codes
@@ -241,8 +241,8 @@ private:
         b.bits = 0;
         b.count = 0;
         if (b.n - b.pos < 4) b.truncated();
-        const unsigned len = b.in[b.pos] | b.in[b.pos + 1] << 8;
-        const unsigned nlen = b.in[b.pos + 2] | b.in[b.pos + 3] << 8;
+        const unsigned len = b.in[b.pos] | unsigned{b.in[b.pos + 1]} << 8;
+        const unsigned nlen = b.in[b.pos + 2] | unsigned{b.in[b.pos + 3]} << 8;
         if (len != (~nlen & 0xFFFF))
             fail("inflate: stored block length " + std::to_string(len) +
                  " does not match its complement at byte " + std::to_string(b.offset + b.pos));
@@ -473,7 +473,7 @@ std::vector<std::uint8_t> gzip_decompress(std::span<const std::uint8_t> in, std:
         pos += 10;
         if (flags & kExtra) {
             need(2, "extra field");
-            const std::size_t xlen = in[pos] | in[pos + 1] << 8;
+            const std::size_t xlen = in[pos] | unsigned{in[pos + 1]} << 8;
             pos += 2;
             need(xlen, "extra field");
             pos += xlen;
@@ -487,7 +487,7 @@ std::vector<std::uint8_t> gzip_decompress(std::span<const std::uint8_t> in, std:
         }
         if (flags & kHcrc) {
             need(2, "header CRC");
-            const unsigned stored = in[pos] | in[pos + 1] << 8;
+            const unsigned stored = in[pos] | unsigned{in[pos + 1]} << 8;
             const unsigned actual = crc32(in.subspan(head, pos - head)) & 0xFFFF;
             if (stored != actual) fail("gzip: header CRC mismatch" + where + std::to_string(pos));
             pos += 2;

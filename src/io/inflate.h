@@ -27,7 +27,8 @@ std::vector<std::uint8_t> zlib_decompress(std::span<const std::uint8_t> in, std:
 
 // A gzip file: one or more members, each a header (FEXTRA, FNAME, FCOMMENT and FHCRC are
 // parsed and skipped; the header CRC is checked), DEFLATE data, then CRC-32 and ISIZE, both
-// checked. The members' outputs are concatenated; `max_out` bounds their total.
+// checked. The members' outputs are concatenated; `max_out` bounds their total. Bytes after
+// the last member that do not start another member (zero padding included) are an error.
 std::vector<std::uint8_t> gzip_decompress(std::span<const std::uint8_t> in, std::size_t max_out);
 
 // True when `in` starts with the gzip magic bytes 1F 8B.

@@ -349,12 +349,12 @@ private:
     Json object(int depth) {
         if (depth > kMaxDepth) error("arrays and objects nested deeper than 256 levels", i_);
         ++i_;  // '{'
-        Json o = Json::object();
-        std::unordered_set<std::string_view> keys;  // views of the keys stored in `o`
+        Json::Object members;
+        std::unordered_set<std::string_view> keys;  // views of the keys stored in `members`
         skip_space();
         if (peek() == '}') {
             ++i_;
-            return o;
+            return Json(std::move(members));
         }
         for (;;) {
             skip_space();
@@ -367,9 +367,9 @@ private:
             if (peek() != ':') error("expected ':' after the key", i_);
             ++i_;
             skip_space();
-            Json& slot = o[key];
-            keys.insert(o.as_object().back().first);
-            slot = value(depth);
+            members.emplace_back(std::move(key), Json());
+            keys.insert(members.back().first);
+            members.back().second = value(depth);
             skip_space();
             if (peek() == ',') {
                 ++i_;
@@ -377,7 +377,7 @@ private:
             }
             if (peek() == '}') {
                 ++i_;
-                return o;
+                return Json(std::move(members));
             }
             error(at_end() ? "unexpected end of input in an object" : "expected ',' or '}'", i_);
         }

@@ -45,6 +45,8 @@ public:
     Json(const char* s) : v_(std::string(s)) {}
     Json(std::string s) : v_(std::move(s)) {}
     Json(std::string_view s) : v_(std::string(s)) {}
+    explicit Json(Array items) : v_(std::move(items)) {}
+    explicit Json(Object members) : v_(std::move(members)) {}  // keys should be distinct
 
     Json(const Json&) = default;
     Json(Json&&) noexcept = default;
@@ -74,6 +76,7 @@ public:
     const Json& at(std::string_view key) const;
     const Json& at(std::size_t index) const;
     const Json* find(std::string_view key) const;  // nullptr if absent or not an object
+                                                   // (a linear search: objects are small)
     bool contains(std::string_view key) const { return find(key) != nullptr; }
     std::size_t size() const;  // elements of an array or members of an object, else 0
 
