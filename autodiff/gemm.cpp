@@ -33,11 +33,12 @@ using idx = std::ptrdiff_t;
 using V = stdx::native_simd<real>;  // 8 floats with AVX2, 16 with AVX-512, 4 with SSE2
 
 constexpr int kW = static_cast<int>(V::size());
-constexpr int kMR = 6;         // rows of a micro-tile: 6 x 2 accumulator vectors
-constexpr int kNR = 2 * kW;    // columns of a micro-tile
-constexpr int kKC = 256;       // max depth of a K block; a KC x NR sliver of B stays in L1
-constexpr int kMC = 24 * kMR;  // rows of a packed A block (MC x KC, in L2)
-constexpr int kNC = 192 * kNR; // columns of a packed B panel (KC x NC, in L3)
+constexpr int kMR = 6;       // rows of a micro-tile: 6 x 2 accumulator vectors
+constexpr int kNR = 2 * kW;  // columns of a micro-tile
+// Max depth of a K block: a KC x NR sliver of B (16 KiB) stays in L1 beside a sliver of A.
+constexpr int kKC = std::clamp(16384 / (kNR * static_cast<int>(sizeof(real))), 128, 256);
+constexpr int kMC = 24 * kMR;   // rows of a packed A block (MC x KC, in L2)
+constexpr int kNC = 192 * kNR;  // columns of a packed B panel (KC x NC, in L3)
 
 // Below this many multiply-adds per thread, splitting across threads does not pay.
 constexpr double kMacsPerThread = 1 << 18;
@@ -60,8 +61,10 @@ struct PackBuffers {
 
     PackBuffers() = default;
     PackBuffers(PackBuffers&& o) noexcept
-        : a(std::exchange(o.a, nullptr)), b(std::exchange(o.b, nullptr)),
-          cap_a(std::exchange(o.cap_a, 0)), cap_b(std::exchange(o.cap_b, 0)) {}
+        : a(std::exchange(o.a, nullptr)),
+          b(std::exchange(o.b, nullptr)),
+          cap_a(std::exchange(o.cap_a, 0)),
+          cap_b(std::exchange(o.cap_b, 0)) {}
     PackBuffers& operator=(PackBuffers&&) = delete;
     ~PackBuffers() {
         aligned_free_reals(a);
@@ -133,7 +136,8 @@ void pack_b(View B, int kc, int nc, real* Bp) {
             const real* row = B.p + k * B.rs;
             real* out = Bp + k * kNR;
             for (int s = 0; s < nfull; s += kNR, out += sliver)
-                for (int c = 0; c < kNR; ++c) out[c] = row[s + c];
+                for (int c = 0; c < kNR; c += kW)  // explicit vectors: -O2 copies scalars
+                    V(row + s + c, stdx::element_aligned).copy_to(out + c, stdx::vector_aligned);
         }
     } else {  // B stored [N,K] (so B.rs == 1): a transpose, in 8 x NR blocks
         for (int s = 0; s < nfull; s += kNR) {
@@ -142,8 +146,7 @@ void pack_b(View B, int kc, int nc, real* Bp) {
             int k = 0;
             for (; k + 8 <= kc; k += 8)
                 for (int c = 0; c < kNR; ++c)
-                    for (int kk = 0; kk < 8; ++kk)
-                        out[(k + kk) * kNR + c] = b[c * B.cs + k + kk];
+                    for (int kk = 0; kk < 8; ++kk) out[(k + kk) * kNR + c] = b[c * B.cs + k + kk];
             for (; k < kc; ++k)
                 for (int c = 0; c < kNR; ++c) out[k * kNR + c] = b[c * B.cs + k];
         }
@@ -197,10 +200,12 @@ void kernel(int kc, const real* __restrict a, idx rsa, idx csa, const real* __re
 }
 
 template <int kNV>
-void kernel_nv(bool beta_zero, int kc, const real* a, idx rsa, idx csa, const real* Bp,
-               real alpha, real beta, real* C, idx ldc) {
-    if (beta_zero) kernel<kNV, true>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
-    else kernel<kNV, false>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+void kernel_nv(bool beta_zero, int kc, const real* a, idx rsa, idx csa, const real* Bp, real alpha,
+               real beta, real* C, idx ldc) {
+    if (beta_zero)
+        kernel<kNV, true>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+    else
+        kernel<kNV, false>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
 }
 
 // Runs the kernel on an mr x nr tile of C (row stride ldc). Full tiles go straight to the
@@ -209,8 +214,10 @@ void tile(int kc, const real* a, idx rsa, idx csa, const real* Bp, real alpha, r
           bool beta_zero, real* C, idx ldc, int mr, int nr) {
     const int w = sliver_width(nr);
     if (mr == kMR && nr == w) {
-        if (w == kW) kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
-        else kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+        if (w == kW)
+            kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+        else
+            kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
         return;
     }
     alignas(64) real t[kMR * kNR];  // [MR][w]
@@ -219,8 +226,10 @@ void tile(int kc, const real* a, idx rsa, idx csa, const real* Bp, real alpha, r
         for (int i = 0; i < mr; ++i)
             for (int j = 0; j < nr; ++j) t[i * w + j] = C[i * ldc + j];
     }
-    if (w == kW) kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
-    else kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
+    if (w == kW)
+        kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
+    else
+        kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
     for (int i = 0; i < mr; ++i)
         for (int j = 0; j < nr; ++j) C[i * ldc + j] = t[i * w + j];
 }
@@ -262,8 +271,10 @@ void gemm_packed(int M, int N, int K, real alpha, View A, View B, real beta, rea
             for (int ic = 0; ic < M; ic += kMC) {
                 const int mc = std::min(kMC, M - ic);
                 const int mfull = mc / kMR * kMR;  // rows in whole slivers
-                if (pack_all_a) pack_a(A.at(ic, k0), mc, kc, buf.a);
-                else if (mfull < mc) pack_a(A.at(ic + mfull, k0), mc - mfull, kc, buf.a);
+                if (pack_all_a)
+                    pack_a(A.at(ic, k0), mc, kc, buf.a);
+                else if (mfull < mc)
+                    pack_a(A.at(ic + mfull, k0), mc - mfull, kc, buf.a);
                 for (int jr = 0; jr < nc; jr += kNR) {
                     const real* bp = buf.b + static_cast<idx>(jr) * kc;
                     const int nr = std::min(kNR, nc - jr);
@@ -295,7 +306,8 @@ void gemm_parallel(int M, int N, int K, real alpha, View A, View B, real beta, r
     const int sets = tiles < 2 * grain ? 1 : threads;
     std::vector<PackBuffers>& bufs = tl_pack;
     if (static_cast<int>(bufs.size()) < sets) bufs.resize(static_cast<std::size_t>(sets));
-    for (int s = 0; s < sets; ++s) bufs[static_cast<std::size_t>(s)].reserve(need_a(M, K), need_b(N, K));
+    for (int s = 0; s < sets; ++s)
+        bufs[static_cast<std::size_t>(s)].reserve(need_a(M, K), need_b(N, K));
     if (sets == 1) {
         gemm_packed(M, N, K, alpha, A, B, beta, C, ldc, bufs[0]);
         return;
@@ -353,7 +365,8 @@ void check_args(const char* who, bool trans_a, bool trans_b, int M, int N, int K
 void scale_c(int M, int N, real beta, real* C, int ldc) {
     for (int i = 0; i < M; ++i) {
         real* c = C + static_cast<idx>(i) * ldc;
-        if (beta == real(0)) std::fill(c, c + N, real(0));
+        if (beta == real(0))
+            std::fill(c, c + N, real(0));
         else
             for (int j = 0; j < N; ++j) c[j] *= beta;
     }

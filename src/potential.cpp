@@ -164,7 +164,9 @@ PotentialResult run_potential(const PotentialOptions& o) {
     Graph g;
 
     const std::int64_t log_every = std::max<std::int64_t>(1, o.steps / 1000);
-    std::vector<double> log_step, log_loss;
+    std::vector<double> log_step, log_loss;  // reserved: the loop allocates nothing per step
+    log_step.reserve(static_cast<std::size_t>(o.steps / log_every + 2));
+    log_loss.reserve(log_step.capacity());
     std::vector<float> losses(static_cast<std::size_t>(o.steps));
     Progress progress("potential " + o.target, o.steps, o.progress);
     auto t0 = std::chrono::steady_clock::now();
@@ -192,9 +194,9 @@ PotentialResult run_potential(const PotentialOptions& o) {
             log_loss.push_back(interval_sum / static_cast<double>(count));
             interval_sum = 0;
         }
-        if ((t & 63) == 0) progress.update(t + 1, "loss " + std::to_string(l));
+        if ((t & 63) == 0) progress.update(t + 1, "loss", l);
     }
-    progress.update(o.steps, "done");
+    progress.update(o.steps, "loss", losses.back());
     progress.finish();
     PotentialResult r;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -22,7 +22,7 @@ Progress::Progress(std::string what, std::int64_t total, bool enabled)
 
 Progress::~Progress() { finish(); }
 
-void Progress::update(std::int64_t done, const std::string& detail) {
+void Progress::update(std::int64_t done, const char* label, double value) {
     if (!enabled_) return;
     auto now = std::chrono::steady_clock::now();
     if (drawn_ && now - last_ < std::chrono::milliseconds(200) && done < total_) return;
@@ -31,9 +31,9 @@ void Progress::update(std::int64_t done, const std::string& detail) {
     double secs = std::chrono::duration<double>(now - start_).count();
     double rate = secs > 0 ? static_cast<double>(done) / secs : 0;
     double eta = rate > 0 ? static_cast<double>(total_ - done) / rate : 0;
-    std::fprintf(stderr, "\r%s %lld/%lld (%3.0f%%)  %s  %.0f/s  eta %.0fs   ", what_.c_str(),
+    std::fprintf(stderr, "\r%s %lld/%lld (%3.0f%%)  %s %.4g  %.0f/s  eta %.0fs   ", what_.c_str(),
                  static_cast<long long>(done), static_cast<long long>(total_),
-                 100.0 * static_cast<double>(done) / static_cast<double>(total_), detail.c_str(), rate, eta);
+                 100.0 * static_cast<double>(done) / static_cast<double>(total_), label, value, rate, eta);
     std::fflush(stderr);
 }
 

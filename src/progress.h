@@ -11,8 +11,10 @@ class Progress {
 public:
     Progress(std::string what, std::int64_t total, bool enabled);
     ~Progress();
-    // Redraws at most ~5 times a second.
-    void update(std::int64_t done, const std::string& detail);
+    // Redraws at most ~5 times a second, with `label value` after the count. Allocates
+    // nothing when the display is off.
+    void update(std::int64_t done, const char* label, double value);
+    bool enabled() const { return enabled_; }
     void finish();
 
 private:

@@ -52,7 +52,8 @@ struct Problem {
         for (auto& v : A) v = rng.uniform();
         for (auto& v : B) v = rng.uniform();
         for (int i = 0; i < M; ++i)
-            for (int j = 0; j < ldc; ++j) C0[static_cast<std::size_t>(i * ldc + j)] = j < N ? rng.uniform() : kSentinel;
+            for (int j = 0; j < ldc; ++j)
+                C0[static_cast<std::size_t>(i * ldc + j)] = j < N ? rng.uniform() : kSentinel;
     }
     static constexpr real kSentinel = real(777);
 
@@ -64,11 +65,18 @@ struct Problem {
     std::vector<real> run_gemm() const { return run_gemm(C0); }
     std::vector<real> run_reference() const {
         std::vector<real> C = C0;
-        nfvi::gemm_reference(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+        nfvi::gemm_reference(ta, tb, M, N, K, alpha, A.data(), lda, B.data(), ldb, beta, C.data(),
+                             ldc);
         return C;
     }
-    real a(int i, int k) const { return ta ? A[static_cast<std::size_t>(k * lda + i)] : A[static_cast<std::size_t>(i * lda + k)]; }
-    real b(int k, int j) const { return tb ? B[static_cast<std::size_t>(j * ldb + k)] : B[static_cast<std::size_t>(k * ldb + j)]; }
+    real a(int i, int k) const {
+        return ta ? A[static_cast<std::size_t>(k * lda + i)]
+                  : A[static_cast<std::size_t>(i * lda + k)];
+    }
+    real b(int k, int j) const {
+        return tb ? B[static_cast<std::size_t>(j * ldb + k)]
+                  : B[static_cast<std::size_t>(k * ldb + j)];
+    }
 
     // Checks C against the reference within the rounding bound of a K-term sum:
     // |err| <= (K + 4) eps (|alpha| sum_k |a||b| + |beta c0|). Also checks C's padding.
@@ -86,7 +94,8 @@ struct Problem {
                     continue;
                 }
                 double mag = 0;
-                for (int k = 0; k < K; ++k) mag += std::fabs(static_cast<double>(a(i, k)) * b(k, j));
+                for (int k = 0; k < K; ++k)
+                    mag += std::fabs(static_cast<double>(a(i, k)) * b(k, j));
                 mag = std::fabs(static_cast<double>(alpha)) * mag +
                       (beta == real(0) ? 0.0 : std::fabs(static_cast<double>(beta) * C0[at]));
                 const double err = std::fabs(static_cast<double>(C[at]) - R[at]);
@@ -141,11 +150,13 @@ TEST_CASE("gemm matches the reference on ragged shapes, all layouts") {
         const bool ta = layout & 1, tb = layout & 2;
         // Every size in each dimension at least once, the others drawn at random.
         for (std::size_t i = 0; i < std::max({mn.size(), ks.size()}); ++i) {
-            const int M = mn[i % mn.size()], N = mn[static_cast<std::size_t>(rng.below(static_cast<int>(mn.size())))];
+            const int M = mn[i % mn.size()],
+                      N = mn[static_cast<std::size_t>(rng.below(static_cast<int>(mn.size())))];
             const int K = ks[i % ks.size()];
             check_against_reference(ta, tb, M, N, K, rng.below(3) * 5, real(0.75), real(-1.5), rng);
-            check_against_reference(ta, tb, N, M, ks[static_cast<std::size_t>(rng.below(static_cast<int>(ks.size())))],
-                                    1, real(-1.25), real(0), rng);
+            check_against_reference(
+                ta, tb, N, M, ks[static_cast<std::size_t>(rng.below(static_cast<int>(ks.size())))],
+                1, real(-1.25), real(0), rng);
             cases += 2;
         }
     }
@@ -166,7 +177,8 @@ TEST_CASE("gemm matches the reference on larger shapes and the NF-VAE layouts") 
     check_against_reference(false, false, 1000, 1, 2, 0, real(1), real(0), rng);    // 2-D flows
     check_against_reference(false, true, 1000, 2, 2, 0, real(1), real(1), rng);
     const nfvi::GemmBlocking bk = nfvi::gemm_blocking();
-    check_against_reference(false, false, 7, bk.nc + 5, 20, 2, real(1), real(0.5), rng);  // > 1 panel
+    check_against_reference(false, false, 7, bk.nc + 5, 20, 2, real(1), real(0.5),
+                            rng);  // > 1 panel
 }
 
 TEST_CASE("gemm with beta = 0 ignores NaN in C; K = 0 and alpha = 0 give beta * C") {
@@ -193,11 +205,14 @@ TEST_CASE("gemm with beta = 0 ignores NaN in C; K = 0 and alpha = 0 give beta * 
     // alpha = 0 reads neither A nor B (here full of NaN).
     const std::vector<real> nans(64, nan);
     C = {1, 2, 3, 4, 5, 6};
-    nfvi::gemm(false, false, 2, 3, 4, real(0), nans.data(), 4, nans.data(), 3, real(2), C.data(), 3);
+    nfvi::gemm(false, false, 2, 3, 4, real(0), nans.data(), 4, nans.data(), 3, real(2), C.data(),
+               3);
     CHECK(C == std::vector<real>{2, 4, 6, 8, 10, 12});
     // M = 0 or N = 0 touch nothing.
-    nfvi::gemm(false, false, 0, 3, 4, real(1), nans.data(), 4, nans.data(), 3, real(0), C.data(), 3);
-    nfvi::gemm(false, false, 2, 0, 4, real(1), nans.data(), 4, nans.data(), 1, real(0), C.data(), 1);
+    nfvi::gemm(false, false, 0, 3, 4, real(1), nans.data(), 4, nans.data(), 3, real(0), C.data(),
+               3);
+    nfvi::gemm(false, false, 2, 0, 4, real(1), nans.data(), 4, nans.data(), 1, real(0), C.data(),
+               1);
     CHECK(C == std::vector<real>{2, 4, 6, 8, 10, 12});
 }
 
@@ -222,8 +237,10 @@ TEST_CASE("gemm gives the same bits with 1, 2 and 4 threads") {
         real beta;
     };
     // Wide (split by columns) and tall (split by rows) shapes, with ragged edges and K blocks.
-    const Shape shapes[] = {{false, true, 128, 517, 300, 0},  {false, false, 131, 200, 513, 1},
-                            {true, false, 509, 43, 128, real(0.5)}, {true, true, 301, 97, 260, 0}};
+    const Shape shapes[] = {{false, true, 128, 517, 300, 0},
+                            {false, false, 131, 200, 513, 1},
+                            {true, false, 509, 43, 128, real(0.5)},
+                            {true, true, 301, 97, 260, 0}};
     for (const Shape& s : shapes) {
         CAPTURE(describe(s.ta, s.tb, s.M, s.N, s.K));
         const Problem p(s.ta, s.tb, s.M, s.N, s.K, 1, real(0.9), s.beta, rng);
@@ -252,6 +269,7 @@ TEST_CASE("gemm rejects negative sizes and short leading dimensions") {
                     std::invalid_argument);  // trans_b: ldb < K
     CHECK_THROWS_AS(nfvi::gemm(false, false, 2, 5, 3, 1, A.data(), 3, B.data(), 5, 0, C.data(), 4),
                     std::invalid_argument);  // ldc < N
-    CHECK_THROWS_AS(nfvi::gemm_reference(false, false, 2, 2, 3, 1, A.data(), 2, B.data(), 2, 0, C.data(), 2),
-                    std::invalid_argument);
+    CHECK_THROWS_AS(
+        nfvi::gemm_reference(false, false, 2, 2, 3, 1, A.data(), 2, B.data(), 2, 0, C.data(), 2),
+        std::invalid_argument);
 }

@@ -45,8 +45,8 @@ double time_reps(const Case& c, const real* A, const real* B, real* C, int reps)
 
 double bench(const Case& c) {
     // A, B and C hold small values so that repeated accumulation (beta = 1) stays finite.
-    std::vector<real> A(static_cast<std::size_t>(c.M) * c.K), B(static_cast<std::size_t>(c.K) * c.N),
-        C(static_cast<std::size_t>(c.M) * c.N, real(0));
+    std::vector<real> A(static_cast<std::size_t>(c.M) * c.K),
+        B(static_cast<std::size_t>(c.K) * c.N), C(static_cast<std::size_t>(c.M) * c.N, real(0));
     unsigned s = 12345;
     auto next = [&] {
         s = s * 1664525u + 1013904223u;
@@ -63,7 +63,8 @@ double bench(const Case& c) {
         reps = t < 1e-3 ? reps * 100 : std::max(reps + 1, static_cast<int>(reps * 0.12 / t));
     }
     std::vector<double> secs;
-    for (int i = 0; i < 5; ++i) secs.push_back(time_reps(c, A.data(), B.data(), C.data(), reps) / reps);
+    for (int i = 0; i < 5; ++i)
+        secs.push_back(time_reps(c, A.data(), B.data(), C.data(), reps) / reps);
     std::sort(secs.begin(), secs.end());
     return 2.0 * c.M * c.N * c.K / secs[2] * 1e-9;
 }
@@ -99,8 +100,11 @@ int main(int argc, char** argv) {
         const char* name;
         int in, out;
     };
-    const Layer layers[] = {{"enc1", 784, 512}, {"enc2", 512, 512}, {"enc_head", 512, 1376},
-                            {"dec1", 40, 512},  {"dec_out", 512, 784}};
+    const Layer layers[] = {{"enc1", 784, 512},
+                            {"enc2", 512, 512},
+                            {"enc_head", 512, 1376},
+                            {"dec1", 40, 512},
+                            {"dec_out", 512, 784}};
     const int batch = 128;
     std::vector<Case> cases;
     for (const Layer& l : layers) {
@@ -110,16 +114,19 @@ int main(int argc, char** argv) {
     }
     cases.push_back({"square1024", 1024, 1024, 1024, false, false, real(0)});
 
-    if (!json) std::printf("%-16s %5s %5s %5s %-6s %9s   (threads=%d, real=%s)\n", "name", "M", "N",
-                           "K", "layout", "GFLOP/s", threads, sizeof(real) == 4 ? "float" : "double");
+    if (!json)
+        std::printf("%-16s %5s %5s %5s %-6s %9s   (threads=%d, real=%s)\n", "name", "M", "N", "K",
+                    "layout", "GFLOP/s", threads, sizeof(real) == 4 ? "float" : "double");
     for (const Case& c : cases) {
         const double g = bench(c);
         if (json)
-            std::printf("{\"bench\":\"gemm\",\"name\":\"%s_%s\",\"M\":%d,\"N\":%d,\"K\":%d,"
-                        "\"layout\":\"%s\",\"threads\":%d,\"gflops\":%.1f}\n",
-                        c.name.c_str(), layout(c), c.M, c.N, c.K, layout(c), threads, g);
+            std::printf(
+                "{\"bench\":\"gemm\",\"name\":\"%s_%s\",\"M\":%d,\"N\":%d,\"K\":%d,"
+                "\"layout\":\"%s\",\"threads\":%d,\"gflops\":%.1f}\n",
+                c.name.c_str(), layout(c), c.M, c.N, c.K, layout(c), threads, g);
         else
-            std::printf("%-16s %5d %5d %5d %-6s %9.1f\n", c.name.c_str(), c.M, c.N, c.K, layout(c), g);
+            std::printf("%-16s %5d %5d %5d %-6s %9.1f\n", c.name.c_str(), c.M, c.N, c.K, layout(c),
+                        g);
         std::fflush(stdout);
     }
     return 0;
