@@ -92,8 +92,16 @@ plot::Image layers_picture(FlowModel& m, Rng& rng, double range, const std::stri
             xs[static_cast<std::size_t>(i)] = z.data()[2 * i];
             ys[static_cast<std::size_t>(i)] = z.data()[2 * i + 1];
         }
-        images.push_back(plot::scatter_panel(xs, ys, dist, -range, range, -range, range, 220,
-                                             "layer " + std::to_string(k)));
+        // Middle layers can move samples far out: each panel covers the square that holds
+        // 99% of them (at least the picture range), and its label says how far it reaches.
+        std::vector<double> extent(static_cast<std::size_t>(n));
+        for (int i = 0; i < n; ++i)
+            extent[static_cast<std::size_t>(i)] = std::max(std::abs(xs[static_cast<std::size_t>(i)]), std::abs(ys[static_cast<std::size_t>(i)]));
+        std::nth_element(extent.begin(), extent.begin() + n * 99 / 100, extent.end());
+        const double r = std::max(range, 1.05 * extent[static_cast<std::size_t>(n * 99 / 100)]);
+        char label[64];
+        std::snprintf(label, sizeof label, "layer %d  (+-%.3g)", k, r);
+        images.push_back(plot::scatter_panel(xs, ys, dist, -r, r, -r, r, 220, label));
     }
     return plot::montage(images, std::min<int>(6, static_cast<int>(images.size())), 8, plot::kWhite, title);
 }
