@@ -38,6 +38,13 @@ for t in $threads; do
     build/tests/bench/bench_gemm --threads "$t"
 done
 if [ $have_torch = 1 ]; then
-    echo "gemm, torch.mm GFLOP/s:"
-    torch "$ref/torch_gemm.py" --threads "$(echo $threads | tr ' ' ',')" 2>&1 | tail -n 40
+    echo "gemm, torch.mm GFLOP/s (median):"
+    torch "$ref/torch_gemm.py" --threads "$(echo $threads | tr ' ' ',')" 2>/dev/null | python3 -c '
+import json, sys
+for line in sys.stdin:
+    if not line.startswith("{"):
+        continue
+    for r in json.loads(line).get("results", []):
+        print("{op:<20} t={threads}  {M:>5} {N:>5} {K:>5} {layout}  {gflops_median:8.1f}".format(**r))
+'
 fi
