@@ -54,6 +54,6 @@ struct FreeEnergyEstimate {
 };
 // E_q[log q_K + U] from `samples` fresh samples, in chunks (no gradients kept).
 FreeEnergyEstimate estimate_free_energy(FlowModel& m, const EnergyFn& energy, Rng& rng,
-                                        std::int64_t samples, int chunk = 20000);
+                                        std::int64_t samples, int chunk = 10000);
 
 }  // namespace nfvi

@@ -56,7 +56,7 @@ void draw_samples(FlowModel& m, Rng& rng, std::int64_t n, std::vector<double>& x
     xs.clear();
     ys.clear();
     for (std::int64_t done = 0; done < n;) {
-        int c = static_cast<int>(std::min<std::int64_t>(100000, n - done));
+        int c = static_cast<int>(std::min<std::int64_t>(10000, n - done));  // the tape of a chunk stays small
         g.clear();
         FlowSample s = sample_flow(g, m, rng, c);
         for (int i = 0; i < c; ++i) {
