@@ -57,8 +57,11 @@ double Args::number(const std::string& flag, double fallback, double lo, double 
 double Args::positive(const std::string& flag, double fallback) const {
     auto it = values_.find(flag);
     if (it == values_.end()) return fallback;
-    double x = number(flag, fallback, -HUGE_VAL, HUGE_VAL);
-    if (!(x > 0)) throw UsageError(flag + " needs a finite number > 0, got '" + it->second + "'");
+    const std::string& v = it->second;
+    char* end = nullptr;
+    double x = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size() || !std::isfinite(x) || !(x > 0))
+        throw UsageError(flag + " needs a finite number > 0, got '" + v + "'");
     return x;
 }
 
