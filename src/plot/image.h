@@ -15,7 +15,7 @@
 #include <vector>
 
 #if defined(__FINITE_MATH_ONLY__) && __FINITE_MATH_ONLY__
-#error "nfvi's plots skip NaN and infinite data, which -ffast-math hides; build without it"
+#error "nfvi's plots skip NaN and infinite data, which fast-math hides; build without it"
 #endif
 
 namespace nfvi::plot {
