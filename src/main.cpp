@@ -6,7 +6,6 @@
 #include <string_view>
 
 #include "src/args.h"
-#include "src/demo.h"
 #include "src/potential.h"
 #include "src/reproduce.h"
 
@@ -24,8 +23,6 @@ const char* kUsage =
     "             --kl-samples N (100000)  --grid N (2000)  --density-samples N (1000000)\n"
     "  reproduce  --figure 3 [--quick] [--jobs J (2)] [--steps N] --out DIR (runs/figure3)\n"
     "             U1-U4 x {planar, radial, nice-orth, nice-perm} x K in {2, 8, 32}: table and plots\n"
-    "  demo       fit a diagonal Gaussian to a 2-D Gaussian and print the loss\n"
-    "             --steps N (2000) --batch B (256) --lr LR (0.01) --seed S (1) --threads T (1)\n"
     "  help       show this text\n";
 
 }  // namespace
@@ -41,7 +38,6 @@ int main(int argc, char** argv) {
         }
         if (cmd == "potential") return nfvi::cli::potential_command(argc, argv);
         if (cmd == "reproduce") return nfvi::cli::reproduce_command(argc, argv);
-        if (cmd == "demo") return nfvi::cli::demo_command(argc, argv);
         throw UsageError("unknown command '" + std::string(cmd) + "' (try: nfvi help)");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "nfvi: %s\n", e.what());
