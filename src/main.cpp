@@ -8,6 +8,7 @@
 #include "src/args.h"
 #include "src/potential.h"
 #include "src/reproduce.h"
+#include "src/vae.h"
 
 namespace {
 
@@ -23,6 +24,19 @@ const char* kUsage =
     "             --kl-samples N (100000)  --grid N (2000)  --density-samples N (1000000)\n"
     "  reproduce  --figure 3 [--quick] [--jobs J (2)] [--steps N] --out DIR (runs/figure3)\n"
     "             U1-U4 x {planar, radial, nice-orth, nice-perm} x K in {2, 8, 32}: table and plots\n"
+    "             --table 2 [--updates N (20000)] [--data DIR] [--importance-samples K (1000)]\n"
+    "             [--points N (2000)] [--jobs J (2)] --out DIR (runs/table2): the NF-VAE table on MNIST\n"
+    "  vae train  train an NF-VAE on binarized MNIST (--data DIR, default data/mnist)\n"
+    "             --preset reference|paper (reference)  --flow planar|radial|nice-perm|nice-orth (planar)\n"
+    "             --layers K (16)  --latent D  --hidden 512,512  --activation elu|relu|tanh|maxout\n"
+    "             --maxout-pieces P  --batch B  --epochs E (10)  --updates N  --samples S  --lr LR\n"
+    "             --optimizer adam|rmsprop  --momentum M  --anneal N  --binarize threshold|dynamic\n"
+    "             --validation N (1000)  --train-limit N  --seed S  --threads T  --checkpoint-every N (1000)\n"
+    "             --resume  --on-nan stop|skip (stop)  --out DIR (runs/vae)  --no-pictures  --quiet\n"
+    "  vae eval   --checkpoint FILE [--data DIR] [--importance-samples K (5000)] [--points N (10000)]\n"
+    "             [--threads T] [--out DIR (eval/ beside the checkpoint)]: test ELBO and\n"
+    "             importance-sampled -log p(x) -> summary.json\n"
+    "  vae sample --checkpoint FILE [--count N (100)] [--columns C] [--seed S] --out FILE.png\n"
     "  help       show this text\n";
 
 }  // namespace
@@ -38,6 +52,7 @@ int main(int argc, char** argv) {
         }
         if (cmd == "potential") return nfvi::cli::potential_command(argc, argv);
         if (cmd == "reproduce") return nfvi::cli::reproduce_command(argc, argv);
+        if (cmd == "vae") return nfvi::cli::vae_command(argc, argv);
         throw UsageError("unknown command '" + std::string(cmd) + "' (try: nfvi help)");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "nfvi: %s\n", e.what());

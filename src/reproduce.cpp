@@ -45,7 +45,26 @@ std::string fmt(double v, int prec = 3) {
 }  // namespace
 
 int reproduce_command(int argc, char** argv) {
-    Args a("reproduce", argc, argv, 2, {"--figure", "--out", "--jobs", "--steps", "--seed"}, {"--quick"});
+    Args a("reproduce", argc, argv, 2,
+           {"--figure", "--table", "--out", "--jobs", "--steps", "--seed", "--updates", "--data", "--importance-samples", "--points"},
+           {"--quick"});
+    if (a.has("--table")) {
+        if (a.has("--figure")) throw UsageError("give either --figure 3 or --table 2, not both");
+        a.choice("--table", "2", {"2"});
+        for (const char* f : {"--steps", "--quick"})
+            if (a.has(f)) throw UsageError(std::string(f) + " belongs to --figure 3; --table 2 takes --updates N");
+        Table2Options t;
+        t.data = a.str("--data", t.data);
+        t.updates = a.integer("--updates", t.updates, 1, 1'000'000'000);
+        t.importance_samples = static_cast<int>(a.integer("--importance-samples", t.importance_samples, 1, 10'000'000));
+        t.points = static_cast<int>(a.integer("--points", t.points, 1, 10'000'000));
+        t.seed = static_cast<std::uint64_t>(a.integer("--seed", 1, 0, INT64_MAX));
+        t.jobs = static_cast<int>(a.integer("--jobs", t.jobs, 1, 64));
+        t.out = a.str("--out", t.out);
+        return reproduce_table2(t);
+    }
+    for (const char* f : {"--updates", "--data", "--importance-samples", "--points"})
+        if (a.has(f)) throw UsageError(std::string(f) + " belongs to --table 2");
     const std::string figure = a.choice("--figure", "3", {"3"});
     const bool quick = a.has("--quick");
     const std::string out = a.str("--out", "runs/figure3");

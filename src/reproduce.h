@@ -1,8 +1,24 @@
-// `nfvi reproduce --figure 3`: the paper's comparison of flows on the 2-D potentials.
+// `nfvi reproduce`: the paper's comparisons, --figure 3 (flows on the 2-D potentials) and
+// --table 2 (the NF-VAE on MNIST).
 #pragma once
+
+#include <cstdint>
+#include <string>
 
 namespace nfvi::cli {
 
 int reproduce_command(int argc, char** argv);
+
+struct Table2Options {
+    std::string data = "data/mnist";
+    std::int64_t updates = 20000;
+    int importance_samples = 1000;
+    int points = 2000;
+    std::uint64_t seed = 1;
+    int jobs = 2;
+    std::string out = "runs/table2";
+};
+// `nfvi reproduce --table 2`: trains and evaluates the nine models and writes the table.
+int reproduce_table2(const Table2Options& o);
 
 }  // namespace nfvi::cli

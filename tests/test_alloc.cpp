@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <cmath>
+#include <vector>
 #include <cstdlib>
 #include <new>
 
@@ -88,4 +90,46 @@ TEST_CASE("the counter sees allocations (the test can fail)") {
     long before = g_allocations.load();
     Tensor t(Shape{10, 10});
     CHECK(g_allocations.load() > before);
+}
+
+#include "models/vae.h"
+
+namespace {
+
+// The NF-VAE's update: encoder, amortized planar flow, decoder, ELBO, Adam.
+long vae_allocations_in_steps(int threads) {
+    set_num_threads(threads);
+    VaeShape s;
+    s.data_dim = 20, s.latent = 4, s.hidden = {16, 16}, s.flow = "planar", s.layers = 3;
+    Vae m(s, 3);
+    const ParameterList params = m.params();
+    Adam opt(params, AdamOptions{.lr = 1e-3f});
+    Tensor x(Shape{32, 20});
+    std::vector<real> p(static_cast<std::size_t>(x.numel()), real(0.3));
+    Rng rng(1), data(2);
+    Graph g;
+    real first = 0, last = 0;
+    long before = 0;
+    for (int step = 0; step < 40; ++step) {
+        if (step == 1) before = g_allocations.load();
+        data.bernoulli(x.data(), p.data(), x.numel());
+        g.clear();
+        opt.zero_grad();
+        Var loss = vae_loss(vae_terms(g, m, g.input(x), rng, 2), real(0.5));
+        g.backward(loss);
+        opt.step();
+        (step == 0 ? first : last) = loss.item();
+    }
+    long made = g_allocations.load() - before;
+    set_num_threads(1);
+    CHECK(std::isfinite(last));
+    CHECK(last < first);
+    return made;
+}
+
+}  // namespace
+
+TEST_CASE("steps 2..N of NF-VAE training allocate nothing (1 and 2 threads)") {
+    CHECK(vae_allocations_in_steps(1) == 0);
+    CHECK(vae_allocations_in_steps(2) == 0);
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "src/io/files.h"
+#include "tests/cli_util.h"
 #include "src/io/json.h"
 #include "src/io/png.h"
 
@@ -17,33 +18,10 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string exe() {
-    const char* e = std::getenv("NFVI_EXE");
-    REQUIRE_MESSAGE(e != nullptr, "set NFVI_EXE to the nfvi program (meson test does)");
-    return e;
-}
-
-fs::path scratch(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / ("nfvi_cli_test_" + name + "_" + std::to_string(std::rand()));
-    fs::remove_all(p);
-    return p;
-}
-
-struct Run {
-    int status;
-    std::string err;
-};
-
-Run run(const std::string& args) {
-    fs::path errf = scratch("stderr");
-    std::string cmd = exe() + " " + args + " >/dev/null 2>" + errf.string();
-    int raw = std::system(cmd.c_str());
-    std::ifstream in(errf);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    fs::remove(errf);
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, ss.str()};
-}
+using nfvi::test::exe;
+using nfvi::test::Run;
+using nfvi::test::run;
+using nfvi::test::scratch;
 
 }  // namespace
 
