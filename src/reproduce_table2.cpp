@@ -17,6 +17,7 @@
 #include "src/outputs.h"
 #include "src/reproduce.h"
 #include "src/vae.h"
+#include "src/vae_data.h"
 
 namespace nfvi::cli {
 
@@ -50,6 +51,7 @@ int reproduce_table2(const Table2Options& t) {
         {"planar", 40, 85.75, {}, {}, {}},    {"planar", 80, 85.1, {}, {}, {}},    {"nice-perm", 10, 88.6, {}, {}, {}},
         {"nice-perm", 20, 87.9, {}, {}, {}},  {"nice-perm", 40, 87.3, {}, {}, {}}, {"nice-perm", 80, 87.2, {}, {}, {}},
     };
+    load_vae_data(t.data, 0, 0);  // a missing or broken data set fails here, before anything is written
     io::ensure_directory(t.out + "/runs");
     std::vector<std::size_t> order(rows.size());
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;

@@ -65,9 +65,23 @@ TEST_CASE("bad input: one line, exit status 2, nothing written") {
         "potential --steps 10x",
         "potential --frobnicate 3",
         "potential --batch",
+        "potential --threads 0",
+        "potential --kl-samples 0",
+        "potential --grid 1",
+        "potential --anneal -5",
+        "potential --optimizer sgd",
+        "reproduce --figure 4",
+        "reproduce --table 3",
+        "reproduce --figure 3 --table 2",
+        "reproduce --table 2 --quick",
+        "reproduce --table 2 --updates 0",
+        "reproduce --table 2 --points 0",
+        "reproduce --table 2 --data /nonexistent/mnist",
+        "reproduce --figure 3 --updates 5",
+        "reproduce --jobs 0",
         "frobnicate",
     };
-    for (const char* args : bad) {
+    for (const std::string args : bad) {
         CAPTURE(args);
         Run r = run(std::string(args) + " --out " + out.string());
         CHECK(r.status == 2);

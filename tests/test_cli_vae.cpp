@@ -159,31 +159,45 @@ TEST_CASE("--resume continues bit for bit: from an epoch boundary and from the m
 
 TEST_CASE("vae: bad input gets one line and exit status 2") {
     fs::path data = tiny_mnist(), out = scratch("bad"), good = scratch("good");
-    const std::string d = " --data " + data.string();
-    const std::string bad[] = {
-        "vae",
-        "vae frobnicate",
-        "vae train --data /nonexistent/mnist",
-        "vae train" + d + " --samples 0",
-        "vae train" + d + " --batch 0",
-        "vae train" + d + " --batch 100000",
-        "vae train" + d + " --layers -1",
-        "vae train" + d + " --hidden 12,x",
-        "vae train" + d + " --flow sylvester",
-        "vae train" + d + " --lr 0",
-        "vae train" + d + " --preset huge",
-        "vae train" + d + " --validation 240",
-        "vae eval --checkpoint /nonexistent.nfvi",
-        "vae sample --count 0 --checkpoint x",
+    const std::string d = " --data " + data.string() + " --validation 40";
+    // Each invocation and a word its message must contain (so it fails for its own reason).
+    const std::pair<std::string, std::string> bad[] = {
+        {"vae", "subcommand"},
+        {"vae frobnicate", "frobnicate"},
+        {"vae train --data /nonexistent/mnist", "fetch-mnist.sh"},
+        {"vae train" + d + " --samples 0", "--samples"},
+        {"vae train" + d + " --batch 0", "--batch"},
+        {"vae train" + d + " --batch 100000", "--batch"},
+        {"vae train" + d + " --layers -1", "--layers"},
+        {"vae train" + d + " --hidden 12,x", "--hidden"},
+        {"vae train" + d + " --flow sylvester", "--flow"},
+        {"vae train" + d + " --lr 0", "--lr"},
+        {"vae train" + d + " --preset huge", "--preset"},
+        {"vae train --data " + data.string() + " --validation 240", "--validation"},
+        {"vae train" + d + " --on-nan ignore", "--on-nan"},
+        {"vae train" + d + " --binarize otsu", "--binarize"},
+        {"vae train" + d + " --epochs 0", "--epochs"},
+        {"vae train" + d + " --momentum 1", "--momentum"},
+        {"vae train" + d + " --checkpoint-every 0", "--checkpoint-every"},
+        {"vae train" + d + " --frobnicate 1", "--frobnicate"},
+        {"vae eval --checkpoint /nonexistent.nfvi", "/nonexistent.nfvi"},
+        {"vae eval --importance-samples 0 --checkpoint x", "--importance-samples"},
+        {"vae eval", "--checkpoint"},
+        {"vae sample --count 0 --checkpoint x", "--count"},
+        {"vae sample --checkpoint /nonexistent.nfvi", "/nonexistent.nfvi"},
     };
-    for (const std::string& args : bad) {
+    for (const auto& [args, word] : bad) {
         CAPTURE(args);
         Run r = run(args + " --out " + out.string());
         CHECK(r.status == 2);
         CHECK(r.err.rfind("nfvi: ", 0) == 0);
+        CHECK(r.err.find(word) != std::string::npos);
         CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
         CHECK_FALSE(fs::exists(out));
     }
+    Run unwritable = run("vae train " + small(data) + " --epochs 1 --out /proc/nfvi-cannot-write-here");
+    CHECK(unwritable.status == 2);
+    CHECK(unwritable.err.find("/proc/nfvi-cannot-write-here") != std::string::npos);
     // A wrong file where the data should be.
     fs::path wrong = scratch("wrong");
     fs::create_directories(wrong);
