@@ -1,7 +1,8 @@
-// exp and tanh written as plain arithmetic, so that loops over them vectorize (libm's calls
-// do not). In the float build they replace std::exp / std::tanh in the elementwise ops: both
-// are within a few ulp of the correctly rounded value (tests check 3e-7 relative). The double
-// build keeps the standard library's, whose accuracy the strict gradient checks rely on.
+// exp, tanh, log and log1p written as plain arithmetic, so that loops over them vectorize
+// (libm's calls do not). In the float build they replace the standard library's in the
+// elementwise ops and fused kernels: each is within a few ulp of the correctly rounded value
+// (tests check 3e-7 relative). The double build keeps the standard library's, whose accuracy
+// the strict gradient checks rely on.
 #pragma once
 
 #include <bit>
@@ -40,6 +41,22 @@ inline float exp_f(float x) {
     return nan ? x : y;
 }
 
+// e^x for float where |x| ≤ 87 (then e^x and 2^k are normal): exp_f's arithmetic without its
+// range checks, for callers that bound x themselves.
+inline float exp_f_bounded(float x) {
+    const float k = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
+    const float r = (x - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
+    float p = 1.f / 5040;
+    p = p * r + 1.f / 720;
+    p = p * r + 1.f / 120;
+    p = p * r + 1.f / 24;
+    p = p * r + 1.f / 6;
+    p = p * r + 0.5f;
+    p = p * r + 1.f;
+    p = p * r + 1.f;
+    return p * std::bit_cast<float>(static_cast<std::int32_t>((static_cast<std::int32_t>(k) + 127) << 23));
+}
+
 // tanh for float: an odd Taylor polynomial for |x| < 0.5 (no cancellation near 0), else
 // 1 − 2/(e^{2|x|} + 1) with the sign put back.
 inline float tanh_f(float x) {
@@ -53,10 +70,47 @@ inline float tanh_f(float x) {
     p = p * x2 + 2.f / 15;
     p = p * x2 - 1.f / 3;
     const float small = x + x * x2 * p;
-    const float e = exp_f(2 * (a < 9.5f ? a : 9.5f));  // tanh(9.5) rounds to 1 in float
+    const float e = exp_f_bounded(2 * (a < 9.5f ? a : 9.5f));  // tanh(9.5) rounds to 1 in float
     const float big = std::copysign(1.f - 2.f / (e + 1.f), x);
     const float y = a < 0.5f ? small : big;
     return x != x ? x : y;
+}
+
+// log x for float: x = 2^e·m with m in [√½, √2), log m = 2·atanh(s), s = (m − 1)/(m + 1),
+// |s| ≤ 0.172, by its odd series 2(s + s³/3 + … + s⁹/9) (truncation < 3e-9 relative), and
+// e·ln2 added in two parts. Subnormal x is scaled by 2²³ first. log 0 = −inf, log of a
+// negative number is NaN, log inf = inf; NaN stays NaN.
+inline float log_f(float x) {
+    const bool sub = x < 1.17549435e-38f;  // below the smallest normal float (and ≤ 0)
+    const float xs = sub ? x * 8388608.f : x;
+    // Subtracting the bits of √½ makes the exponent field floor(log2(x/√½)) and leaves the
+    // mantissa of m = x/2^e in the low bits (exact: only the exponent changes).
+    const std::int32_t bits = std::bit_cast<std::int32_t>(xs) - 0x3f3504f3;
+    const std::int32_t e = (bits >> 23) - (sub ? 23 : 0);
+    const float m = std::bit_cast<float>((bits & 0x007fffff) + 0x3f3504f3);
+    const float f = m - 1.f;  // exact (Sterbenz)
+    const float s = f / (m + 1.f);
+    const float s2 = s * s;
+    float p = 2.f / 9;
+    p = p * s2 + 2.f / 7;
+    p = p * s2 + 2.f / 5;
+    p = p * s2 + 2.f / 3;
+    const float log_m = 2.f * s + s * s2 * p;
+    const float ef = static_cast<float>(e);
+    // ln 2 split so that e·ln2_hi is exact (as in exp_f).
+    float y = (ef * 1.42860682030941723212e-6f + log_m) + ef * 0.693145751953125f;
+    y = x < 0 ? NAN : y;
+    y = x == 0 ? -INFINITY : y;
+    y = x == INFINITY ? INFINITY : y;
+    return x != x ? x : y;
+}
+
+// log(1 + x) for float: with u = 1 + x rounded, log1p x = log u − ((u − 1) − x)/u, the first
+// order correction for the rounding of u (u − 1 is exact); where u = 1 it gives x.
+inline float log1p_f(float x) {
+    const float u = 1.f + x;
+    const float y = u == 0 ? -INFINITY : log_f(u) - ((u - 1.f) - x) / u;
+    return x == INFINITY ? x : y;
 }
 
 inline real exp_r(real x) {
@@ -67,6 +121,16 @@ inline real exp_r(real x) {
 inline real tanh_r(real x) {
     if constexpr (sizeof(real) == sizeof(float)) return tanh_f(x);
     else return std::tanh(x);
+}
+
+inline real log_r(real x) {
+    if constexpr (sizeof(real) == sizeof(float)) return log_f(x);
+    else return std::log(x);
+}
+
+inline real log1p_r(real x) {
+    if constexpr (sizeof(real) == sizeof(float)) return log1p_f(x);
+    else return std::log1p(x);
 }
 
 }  // namespace nfvi::detail

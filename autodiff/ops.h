@@ -70,5 +70,9 @@ Var bernoulli_logits_loglik(Var logits, Var x);  // [n,d],[n,d] -> [n,1]: Σ_j x
 // One planar flow layer (flows/planar.h has the formulas): z [n,d], raw params [1,2d+1] or
 // [n,2d+1] as [u, w, b] -> [n,d+1] holding z' in columns 0..d−1 and log|det J| in column d.
 Var planar_layer(Var z, Var params);
+// K planar layers in sequence, in one node: z [n,d], raw params [1,c] or [n,c] of which layer
+// k reads the 2d+1 columns from begin + k(2d+1) -> [n,d+1] holding z_K in columns 0..d−1 and
+// Σ_k log|det J_k| in column d. planar_layer(z, p) is planar_layers(z, p, 0, 1).
+Var planar_layers(Var z, Var params, int begin, int layers);
 
 }  // namespace nfvi

@@ -41,10 +41,22 @@ FlowOutput FlowStack::forward(Var z, Var params, std::vector<Var>* trace) const 
         throw std::invalid_argument("nfvi: the flow expects parameters [1," + std::to_string(total_) +
                                     "] or [" + std::to_string(z.rows()) + "," +
                                     std::to_string(total_) + "], got " + params.shape().str());
+    auto planar = [this](int k) { return dynamic_cast<const PlanarFlow*>(&layer(k)) != nullptr; };
     Var logdet;
-    for (int k = 0; k < size(); ++k) {
-        Var p = slice_cols(params, offset(k), offset(k) + layer(k).num_params());
-        FlowOutput out = layer(k).forward(z, p);
+    for (int k = 0; k < size();) {
+        FlowOutput out;
+        int run = 1;
+        if (!trace && planar(k)) {
+            // A run of planar layers is one fused node that reads its columns of params in
+            // place: no per-layer slices, and one log-det sum instead of K.
+            while (k + run < size() && planar(k + run)) ++run;
+            Var y = planar_layers(z, params, offset(k), run);  // [N,D+1]
+            out = {slice_cols(y, 0, dim_), slice_cols(y, dim_, dim_ + 1)};
+        } else {
+            Var p = slice_cols(params, offset(k), offset(k) + layer(k).num_params());
+            out = layer(k).forward(z, p);
+        }
+        k += run;
         z = out.z;
         logdet = logdet.valid() ? logdet + out.logdet : out.logdet;
         if (trace) trace->push_back(z);

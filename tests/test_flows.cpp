@@ -8,6 +8,7 @@
 
 #include "autodiff/gradcheck.h"
 #include "autodiff/ops.h"
+#include "autodiff/thread_pool.h"
 #include "flows/gaussian.h"
 #include "flows/nice.h"
 #include "flows/planar.h"
@@ -278,4 +279,152 @@ TEST_CASE("diagonal Gaussian base: log q matches the closed form") {
     double expect = -0.5 * (0.09 + 1.44) - std::log(2.0) - std::log(0.5) - std::log(2 * M_PI);
     CHECK(s.log_q.item() == doctest::Approx(expect));
     CHECK(standard_normal_logpdf(g.input(Tensor(Shape{1, 2}, {0, 0}))).item() == doctest::Approx(-std::log(2 * M_PI)));
+}
+
+namespace {
+
+// Values and gradients of one flow evaluation: z_K, Σ log-det, ∂/∂z and ∂/∂params of a fixed
+// random weighting of both outputs.
+struct FlowRun {
+    std::vector<double> z, logdet, gz, gp;
+};
+
+template <class F>
+FlowRun run_flow(F&& flow, const Tensor& z, const Tensor& p, std::uint64_t seed) {
+    Parameter zp("z", z), pp("p", p);
+    Graph g;
+    FlowOutput out = flow(g.param(zp), g.param(pp));
+    Tensor w = Fill(seed).tensor(Shape{z.rows(), z.cols() + 1}, 0.5, 1.5);
+    g.backward(concat_cols(out.z, out.logdet), w.ref());
+    return {std::vector<double>(out.z.data(), out.z.data() + z.numel()),
+            std::vector<double>(out.logdet.data(), out.logdet.data() + z.rows()),
+            std::vector<double>(zp.grad.data(), zp.grad.data() + z.numel()),
+            std::vector<double>(pp.grad.data(), pp.grad.data() + p.numel())};
+}
+
+void check_close(const std::vector<double>& a, const std::vector<double>& b, double tol, const char* what) {
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        CAPTURE(what);
+        CAPTURE(i);
+        CHECK(a[i] == doctest::Approx(b[i]).epsilon(tol).scale(1));
+    }
+}
+
+void check_close(const FlowRun& a, const FlowRun& b, double tol) {
+    check_close(a.z, b.z, tol, "z");
+    check_close(a.logdet, b.logdet, tol, "logdet");
+    check_close(a.gz, b.gz, tol, "grad z");
+    check_close(a.gp, b.gp, tol, "grad params");
+}
+
+}  // namespace
+
+TEST_CASE("a stack runs consecutive planar layers as one node, equal to one layer at a time") {
+    // Planar runs of 2 and 3 around a radial layer; D = 2, 3 and 9 (per-sample rows then run
+    // along D); shared and per-sample rows; a batch that does not fill the last block.
+    for (int D : {2, 3, 9}) {
+        for (bool per_sample : {false, true}) {
+            CAPTURE(D);
+            CAPTURE(per_sample);
+            FlowStack s(D);
+            s.add(std::make_unique<PlanarFlow>(D));
+            s.add(std::make_unique<PlanarFlow>(D));
+            s.add(std::make_unique<RadialFlow>(D));
+            for (int k = 0; k < 3; ++k) s.add(std::make_unique<PlanarFlow>(D));
+            const int N = 37;
+            Tensor z = Fill(31).tensor(Shape{N, D}, -2, 2);
+            Tensor p = Fill(32).tensor(Shape{per_sample ? N : 1, s.num_params()}, -1.2, 1.2);
+            FlowRun fused = run_flow([&](Var zv, Var pv) { return s.forward(zv, pv); }, z, p, 33);
+            FlowRun single = run_flow(
+                [&](Var zv, Var pv) {
+                    Var ld;
+                    for (int k = 0; k < s.size(); ++k) {
+                        FlowOutput o = s.layer(k).forward(zv, slice_cols(pv, s.offset(k), s.offset(k) + s.layer(k).num_params()));
+                        zv = o.z;
+                        ld = ld.valid() ? ld + o.logdet : o.logdet;
+                    }
+                    return FlowOutput{zv, ld};
+                },
+                z, p, 33);
+            check_close(fused, single, kDouble ? 1e-12 : 2e-5);
+        }
+    }
+    // A planar stack is one node (and the two slices of its output), whatever K is.
+    FlowStack s = make_flow("planar", 2, 32);
+    Graph g;
+    Var z = g.input(Shape{5, 2}), p = g.input(Shape{1, s.num_params()});
+    const std::int32_t before = g.size();
+    s.forward(z, p);
+    CHECK(g.size() - before == 3);
+}
+
+TEST_CASE("the fused planar kernels equal the planar layer written with elementary ops, K layers") {
+    // Each kernel of planar_layers (shared row; per-sample rows across samples, D < 8; per-sample
+    // rows along D, D >= 8) against the composed layer applied K times.
+    const int K = 3;
+    for (int D : {2, 3, 9, 16}) {
+        for (int rows : {1, 21}) {
+            CAPTURE(D);
+            CAPTURE(rows);
+            const int P = 2 * D + 1;
+            Tensor z = Fill(41).tensor(Shape{21, D}, -2, 2);
+            Tensor p = Fill(42).tensor(Shape{rows, 1 + K * P}, -1.5, 1.5);
+            FlowRun fused = run_flow(
+                [&](Var zv, Var pv) {
+                    Var y = planar_layers(zv, pv, 1, K);
+                    return FlowOutput{slice_cols(y, 0, D), slice_cols(y, D, D + 1)};
+                },
+                z, p, 43);
+            FlowRun plain = run_flow(
+                [&](Var zv, Var pv) {
+                    Var ld;
+                    for (int k = 0; k < K; ++k) {
+                        FlowOutput o = planar_forward_composed(zv, slice_cols(pv, 1 + k * P, 1 + (k + 1) * P));
+                        zv = o.z;
+                        ld = ld.valid() ? ld + o.logdet : o.logdet;
+                    }
+                    return FlowOutput{zv, ld};
+                },
+                z, p, 43);
+            check_close(fused, plain, kDouble ? 1e-11 : 5e-5);
+            CHECK(fused.gp[0] == 0);  // the column before the layers is not theirs
+        }
+    }
+}
+
+TEST_CASE("planar_layers gives the same bits for 1 and 2 threads") {
+    struct Case { int N, D, rows; };
+    for (Case c : {Case{700, 2, 1}, Case{200, 2, 200}, Case{300, 5, 1}, Case{150, 9, 150}}) {
+        CAPTURE(c.N);
+        CAPTURE(c.D);
+        CAPTURE(c.rows);
+        const int K = 4, P = 2 * c.D + 1;
+        Tensor z = Fill(51).tensor(Shape{c.N, c.D}, -2, 2);
+        Tensor p = Fill(52).tensor(Shape{c.rows, K * P}, -1, 1);
+        auto flow = [&](Var zv, Var pv) {
+            Var y = planar_layers(zv, pv, 0, K);
+            return FlowOutput{slice_cols(y, 0, c.D), slice_cols(y, c.D, c.D + 1)};
+        };
+        set_num_threads(1);
+        FlowRun one = run_flow(flow, z, p, 53);
+        set_num_threads(2);
+        FlowRun two = run_flow(flow, z, p, 53);
+        set_num_threads(1);
+        CHECK(one.z == two.z);
+        CHECK(one.logdet == two.logdet);
+        CHECK(one.gz == two.gz);
+        CHECK(one.gp == two.gp);
+    }
+}
+
+TEST_CASE("planar_layers refuses parameters that do not cover its layers") {
+    Graph g;
+    Var z = g.input(Shape{4, 2});
+    CHECK_THROWS_WITH_AS(planar_layers(z, g.input(Shape{1, 14}), 0, 3), doctest::Contains("params [1, >= 15]"),
+                         std::invalid_argument);
+    CHECK_THROWS_AS(planar_layers(z, g.input(Shape{1, 15}), 1, 3), std::invalid_argument);
+    CHECK_THROWS_AS(planar_layers(z, g.input(Shape{3, 15}), 0, 3), std::invalid_argument);
+    CHECK_THROWS_AS(planar_layers(z, g.input(Shape{1, 15}), 0, 0), std::invalid_argument);
+    CHECK_NOTHROW(planar_layers(z, g.input(Shape{4, 16}), 1, 3));
 }

@@ -141,6 +141,21 @@ std::vector<Case> matrix_cases() {
                       [](Graph&, std::span<const Var> v) { return planar_layer(v[0], v[1]); },
                       {r.tensor(Shape{5, 3}, -2, 2), p}});
     }
+    // Several layers in one node, reading their columns from an offset of a wider parameter
+    // row: D = 2 (its own compiled kernel), D = 3, and D = 9 (per-sample rows then run along
+    // D), a batch that does not fill the last block of samples, shared and per-sample rows.
+    struct Multi { int N, D, rows; Fn fn; };
+    for (Multi m : {Multi{5, 2, 1, [](Graph&, std::span<const Var> v) { return planar_layers(v[0], v[1], 2, 3); }},
+                    Multi{5, 2, 5, [](Graph&, std::span<const Var> v) { return planar_layers(v[0], v[1], 2, 3); }},
+                    Multi{19, 3, 1, [](Graph&, std::span<const Var> v) { return planar_layers(v[0], v[1], 2, 3); }},
+                    Multi{19, 3, 19, [](Graph&, std::span<const Var> v) { return planar_layers(v[0], v[1], 2, 3); }},
+                    Multi{3, 9, 3, [](Graph&, std::span<const Var> v) { return planar_layers(v[0], v[1], 2, 3); }},
+                    Multi{3, 9, 1, [](Graph&, std::span<const Var> v) { return planar_layers(v[0], v[1], 2, 3); }}}) {
+        const int cols = 2 + 3 * (2 * m.D + 1) + 1;  // two columns before the layers, one after
+        cs.push_back({Op::Planar, "planar_layers K=3 N=" + std::to_string(m.N) + " D=" + std::to_string(m.D) +
+                                      " rows=" + std::to_string(m.rows),
+                      m.fn, {r.tensor(Shape{m.N, m.D}, -2, 2), r.tensor(Shape{m.rows, cols}, -1, 1)}});
+    }
     return cs;
 }
 
