@@ -10,7 +10,7 @@ threads=${2:-"1 2"}
 
 scripts/bootstrap.sh
 [ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build tests/bench/bench_planar_vi tests/bench/bench_gemm >/dev/null
+ninja -C build tests/bench/bench_planar_vi tests/bench/bench_gemm tests/bench/bench_nfvae >/dev/null
 
 py=/usr/bin/python3
 have_torch=0
@@ -31,6 +31,22 @@ for t in $threads; do
         line="$line, PyTorch $p steps/s, ratio $(awk -v a="$n" -v b="$p" 'BEGIN{printf "%.1f", a/b}')x"
     fi
     echo "$line"
+done
+
+for k in 16 0; do
+    for t in $threads; do
+        out=$(build/tests/bench/bench_nfvae --threads "$t" --flows "$k" --steps 1000)
+        n=$(echo "$out" | field samples_per_second)
+        line="nfvae z=40 512-512 ELU planar K=$k batch 128, $t thread(s): nfvi $n samples/s"
+        if [ $have_torch = 1 ]; then
+            p=$(torch "$ref/torch_nfvae.py" --flows "$k" --steps 300 --warmup 20 --threads "$t" 2>/dev/null | field train_samples_per_s)
+            line="$line, PyTorch $p samples/s, ratio $(awk -v a="$n" -v b="$p" 'BEGIN{printf "%.2f", a/b}')x"
+        fi
+        echo "$line"
+        if [ "$k" = 16 ] && [ "$t" = "${threads%% *}" ]; then
+            echo "  memory: peak RSS $(echo "$out" | field peak_rss_bytes) bytes; parameters + gradients + Adam + one step's tape + data $(echo "$out" | field needed_bytes) + $(echo "$out" | field data_bytes) bytes; ratio $(echo "$out" | field rss_over_needed)"
+        fi
+    done
 done
 
 for t in $threads; do

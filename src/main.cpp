@@ -24,7 +24,7 @@ const char* kUsage =
     "             --kl-samples N (100000)  --grid N (2000)  --density-samples N (1000000)\n"
     "  reproduce  --figure 3 [--quick] [--jobs J (2)] [--steps N] --out DIR (runs/figure3)\n"
     "             U1-U4 x {planar, radial, nice-orth, nice-perm} x K in {2, 8, 32}: table and plots\n"
-    "             --table 2 [--updates N (20000)] [--data DIR] [--importance-samples K (1000)]\n"
+    "             --table 2 [--updates N (10000)] [--data DIR] [--importance-samples K (1000)]\n"
     "             [--points N (2000)] [--jobs J (2)] --out DIR (runs/table2): the NF-VAE table on MNIST\n"
     "  vae train  train an NF-VAE on binarized MNIST (--data DIR, default data/mnist)\n"
     "             --preset reference|paper (reference)  --flow planar|radial|nice-perm|nice-orth (planar)\n"
