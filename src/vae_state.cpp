@@ -5,6 +5,7 @@
 #include <stdexcept>
 
 #include "flows/stack.h"
+#include "models/mlp.h"
 #include "src/io/error.h"
 
 namespace nfvi::cli {
@@ -34,10 +35,11 @@ VaeShape vae_shape_from_json(const io::Json& m, const std::string& source) {
         };
         s.data_dim = whole("data_dim", 1);
         s.latent = whole("latent", 1);
+        if (s.latent > 4096) throw std::runtime_error("latent dimension above 4096");
         s.hidden.clear();
         for (const io::Json& v : m.at("hidden").as_array()) {
             const double h = v.as_number();
-            if (!(h >= 1 && h <= 1e6)) throw std::runtime_error("bad hidden size");
+            if (!(h >= 1 && h <= 1e6) || h != static_cast<double>(static_cast<int>(h))) throw std::runtime_error("bad hidden size");
             s.hidden.push_back(static_cast<int>(h));
         }
         if (!parse_activation(m.at("activation").as_string(), s.activation))
@@ -101,9 +103,37 @@ void load_params(const io::Checkpoint& c, Vae& m) {
 
 }  // namespace
 
+// The number of parameter values a model of shape s has, computed without building it.
+double parameter_count(const VaeShape& s) {
+    const int pieces = s.activation == Activation::Maxout ? s.pieces : 1;
+    auto mlp = [&](double in, const std::vector<int>& hidden, double out) {
+        double n = 0;
+        for (int h : hidden) {
+            n += (in + 1) * h * pieces;
+            in = h;
+        }
+        return n + (in + 1) * out;
+    };
+    const double flow = s.layers > 0 ? static_cast<double>(make_flow(s.flow, s.latent, 1).num_params()) * s.layers : 0;
+    const bool amortized = flow_is_amortized(s.flow);
+    const std::vector<int> mirrored(s.hidden.rbegin(), s.hidden.rend());
+    return mlp(s.data_dim, s.hidden, 2.0 * s.latent + (amortized ? flow : 0)) + mlp(s.latent, mirrored, s.data_dim) +
+           (amortized ? 0 : flow);
+}
+
 std::unique_ptr<Vae> load_vae_model(const io::Checkpoint& c) {
     io::Json settings = checkpoint_settings(c);
-    auto m = std::make_unique<Vae>(vae_shape_from_json(settings.at("model"), c.source()), 1);
+    const VaeShape shape = vae_shape_from_json(settings.at("model"), c.source());
+    // The settings must describe the tensors the file holds before anything of that size is
+    // allocated: a damaged or crafted settings string cannot ask for terabytes.
+    double stored = 0;
+    for (const std::string& name : c.names())
+        if (name.rfind("param/", 0) == 0) stored += static_cast<double>(c.tensor_shape(name).numel());
+    if (parameter_count(shape) != stored)
+        throw io::FormatError("checkpoint '" + c.source() + "': its settings describe a model of " +
+                              std::to_string(static_cast<long long>(parameter_count(shape))) + " parameter values, but it holds " +
+                              std::to_string(static_cast<long long>(stored)) + "; the file is damaged or was not written by nfvi vae train");
+    auto m = std::make_unique<Vae>(shape, 1);
     load_params(c, *m);
     return m;
 }
