@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "src/args.h"
+#include "src/conditional.h"
 #include "src/potential.h"
 #include "src/reproduce.h"
 #include "src/vae.h"
@@ -26,6 +27,12 @@ const char* kUsage =
     "             U1-U4 x {planar, radial, nice-orth, nice-perm} x K in {2, 8, 32}: table and plots\n"
     "             --table 2 [--updates N (10000)] [--data DIR] [--importance-samples K (1000)]\n"
     "             [--points N (2000)] [--jobs J (2)] --out DIR (runs/table2): the NF-VAE table on MNIST\n"
+    "  conditional  one network maps an angle to a flow for the rotated two-mode ring\n"
+    "             --layers K (32)  --hidden 512,512  --input angle|cos-sin (cos-sin)  --angles-per-step B (32)\n"
+    "             --schedule default|reference|STEPS:LR:SAMPLES,...  --steps N  --lr LR  --samples S\n"
+    "             --anneal N  --clip C  --seed S (1)  --threads T (1)  --out DIR (runs/conditional)\n"
+    "             --eval-angles N (26)  --kl-samples N  --density-samples N  --no-pictures  --quiet\n"
+    "             frames/NN.png, conditional.gif, kl.svg/png, log.csv, summary.json (KL per angle)\n"
     "  vae train  train an NF-VAE on binarized MNIST (--data DIR, default data/mnist)\n"
     "             --preset reference|paper (reference)  --flow planar|radial|nice-perm|nice-orth (planar)\n"
     "             --layers K (16)  --latent D  --hidden 512,512  --activation elu|relu|tanh|maxout\n"
@@ -53,6 +60,7 @@ int main(int argc, char** argv) {
         if (cmd == "potential") return nfvi::cli::potential_command(argc, argv);
         if (cmd == "reproduce") return nfvi::cli::reproduce_command(argc, argv);
         if (cmd == "vae") return nfvi::cli::vae_command(argc, argv);
+        if (cmd == "conditional") return nfvi::cli::conditional_command(argc, argv);
         throw UsageError("unknown command '" + std::string(cmd) + "' (try: nfvi help)");
     } catch (const UsageError& e) {
         std::fprintf(stderr, "nfvi: %s\n", e.what());
