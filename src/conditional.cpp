@@ -91,7 +91,8 @@ std::vector<double> learned_density(ConditionalFlow& m, double angle, Rng& rng, 
 }
 
 // The angle on a dial (anticlockwise from the +x axis, as the rotation R_θ turns) and on an
-// axis from −π to π below it; `size` pixels square.
+// axis from −π to π below it; `size` pixels square. (p(z | θ) itself turns the other way: its
+// modes sit where R_θ z = (±2, 0), at z = ±2·(cos θ, −sin θ).)
 plot::Image dial_panel(double angle, int size) {
     using plot::Rgb;
     const Rgb ink{40, 40, 40}, faint{170, 170, 170}, hand = plot::colormap(0.15), mark = plot::colormap(0.6);
@@ -200,9 +201,12 @@ void check_options(const ConditionalOptions& o) {
     for (const ConditionalPhase& p : o.schedule)
         if (p.steps < 1 || !(p.lr > 0) || !std::isfinite(p.lr) || p.samples < 1)
             throw UsageError("every phase needs steps >= 1, a finite lr > 0 and samples >= 1");
+    if (o.anneal < 0) throw UsageError("--anneal needs a number of steps >= 0 (0: off)");
+    if (!(o.clip >= 0) || !std::isfinite(o.clip)) throw UsageError("--clip needs a finite norm >= 0 (0: off)");
+    if (o.threads < 1) throw UsageError("--threads needs at least 1 thread");
     if (o.eval_angles < 1 || o.kl_samples < 1 || o.eval_every < 0 || o.eval_samples < 1 || o.grid < 2 ||
-        o.density_samples < 1 || o.bins < 1)
-        throw UsageError("evaluation settings must be positive (--grid at least 2)");
+        o.density_samples < 1 || o.bins < 1 || o.frame_delay < 0 || o.frame_delay > 65535)
+        throw UsageError("evaluation settings must be positive (--grid at least 2, --frame-delay 0..65535)");
 }
 
 }  // namespace
