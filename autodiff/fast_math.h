@@ -1,4 +1,4 @@
-// exp, tanh, log and log1p written as plain arithmetic, so that loops over them vectorize
+// exp, expm1, tanh, log and log1p written as plain arithmetic, so that loops over them vectorize
 // (libm's calls do not). In the float build they replace the standard library's in the
 // elementwise ops and fused kernels: each is within a few ulp of the correctly rounded value
 // (tests check 3e-7 relative). The double build keeps the standard library's, whose accuracy
@@ -85,7 +85,9 @@ inline float log_f(float x) {
     const float xs = sub ? x * 8388608.f : x;
     // Subtracting the bits of √½ makes the exponent field floor(log2(x/√½)) and leaves the
     // mantissa of m = x/2^e in the low bits (exact: only the exponent changes).
-    const std::int32_t bits = std::bit_cast<std::int32_t>(xs) - 0x3f3504f3;
+    // (In unsigned arithmetic, which wraps: for x = −0 or a negative x the difference is out of
+    // int range; those results are replaced below.)
+    const std::int32_t bits = std::bit_cast<std::int32_t>(std::bit_cast<std::uint32_t>(xs) - 0x3f3504f3u);
     const std::int32_t e = (bits >> 23) - (sub ? 23 : 0);
     const float m = std::bit_cast<float>((bits & 0x007fffff) + 0x3f3504f3);
     const float f = m - 1.f;  // exact (Sterbenz)
@@ -113,6 +115,37 @@ inline float log1p_f(float x) {
     return x == INFINITY ? x : y;
 }
 
+// e^x − 1 for float, accurate near 0: x = k·ln2 + r as in exp_f, e^r − 1 = p(r) by its Taylor
+// series to r⁸ (relative error < 6e-10 for |r| ≤ ln2/2), then e^x − 1 = 2^k·p + (2^k − 1),
+// which is p itself when k = 0 (no cancellation for small x) and exact in its parts for the
+// 2^k of |x| ≤ 20. Beyond 20 it is e^x to float precision: 2^k·(p + 1), as exp_f forms it.
+// −1 below −30 (e^x is under half an ulp of 1 there), +inf above log(FLT_MAX); NaN stays NaN.
+inline float expm1_f(float x) {
+    const float hi = 88.7228394f;  // log of the largest float
+    const bool nan = x != x;
+    const float xc = x > hi ? hi : (x < -30.f ? -30.f : x);
+    const float k = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;
+    const float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
+    float p = 1.f / 40320;
+    p = p * r + 1.f / 5040;
+    p = p * r + 1.f / 720;
+    p = p * r + 1.f / 120;
+    p = p * r + 1.f / 24;
+    p = p * r + 1.f / 6;
+    p = p * r + 0.5f;
+    p = r + (r * r) * p;
+    // 2^k as 2^k1 · 2^k2, both normal: k runs from −43 to 128.
+    const std::int32_t ki = static_cast<std::int32_t>(k), k1 = ki >> 1, k2 = ki - k1;
+    const float s1 = std::bit_cast<float>(static_cast<std::int32_t>((k1 + 127) << 23));
+    const float s2 = std::bit_cast<float>(static_cast<std::int32_t>((k2 + 127) << 23));
+    const float s = s1 * s2;  // inf for k = 128: only the x > 20 form below is kept there
+    const float small = s * p + (s - 1.f);
+    const float big = ((p + 1.f) * s1) * s2;
+    float y = xc > 20.f ? big : small;
+    y = x > hi ? INFINITY : (x < -30.f ? -1.f : y);
+    return nan ? x : y;
+}
+
 inline real exp_r(real x) {
     if constexpr (sizeof(real) == sizeof(float)) return exp_f(x);
     else return std::exp(x);
@@ -131,6 +164,11 @@ inline real log_r(real x) {
 inline real log1p_r(real x) {
     if constexpr (sizeof(real) == sizeof(float)) return log1p_f(x);
     else return std::log1p(x);
+}
+
+inline real expm1_r(real x) {
+    if constexpr (sizeof(real) == sizeof(float)) return expm1_f(x);
+    else return std::expm1(x);
 }
 
 }  // namespace nfvi::detail

@@ -7,9 +7,9 @@
 // The loop nest (after BLIS): for each NC-wide column panel, for each KC-deep K block, pack
 // the B panel into NR-wide slivers; for each MC-tall row block, pack A into MR-tall slivers;
 // then run the micro-kernel over every MR x NR tile. Each C element is computed by the same
-// sequence of operations wherever its tile falls (edge tiles go through a zero-padded copy and
-// the same kernel), and the K blocks depend on K only, so any split of C across threads gives
-// the same bits.
+// sequence of operations wherever its tile falls (edge tiles have kernels of their own height,
+// or go through a zero-padded copy when narrower than a sliver), and the K blocks depend on K
+// only, so any split of C across threads gives the same bits.
 #include "autodiff/gemm.h"
 
 #include <algorithm>
@@ -43,6 +43,7 @@ constexpr int kNC = 192 * kNR;  // columns of a packed B panel (KC x NC, in L3)
 // Below this many multiply-adds per thread, splitting across threads does not pay.
 constexpr double kMacsPerThread = 1 << 18;
 
+static_assert(kMR == 6, "kernel_for dispatches on 1..6 rows");
 static_assert(kMC % kMR == 0 && kNC % kNR == 0, "blocks must hold whole micro-tiles");
 
 // A read-only strided matrix: element (i, j) at p[i * rs + j * cs].
@@ -121,6 +122,56 @@ void pack_a(View A, int mc, int kc, real* Ap) {
     }
 }
 
+// dst[j * dstride + i] = src[i * sstride + j] for i, j < 8: an 8 x 8 transpose of floats in
+// eight vector registers (unpack, shuffle, then swap 128-bit halves), where the compiler has
+// vector shuffles and the native vector holds 8 floats (AVX, not AVX-512). Else pack_b moves
+// scalars.
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_shufflevector)
+#define NFVI_HAVE_SHUFFLEVECTOR 1
+#endif
+#endif
+#if defined(NFVI_HAVE_SHUFFLEVECTOR) && defined(__AVX__) && !NFVI_REAL_IS_DOUBLE
+constexpr bool kTranspose8 = kW == 8;
+typedef float V8 __attribute__((vector_size(32)));
+typedef float V8u __attribute__((vector_size(32), aligned(4), may_alias));  // unaligned access
+[[gnu::always_inline]] inline void transpose8(const real* src, idx sstride, real* dst, idx dstride) {
+    auto row = [&](int i) -> V8 { return *reinterpret_cast<const V8u*>(src + i * sstride); };
+    const V8 r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5), r6 = row(6), r7 = row(7);
+    // t: rows i and i+1 interleaved, (i,0)(i+1,0)(i,1)(i+1,1) | (i,4)(i+1,4)(i,5)(i+1,5), and the
+    // same from columns 2, 3, 6, 7.
+    const V8 t0 = __builtin_shufflevector(r0, r1, 0, 8, 1, 9, 4, 12, 5, 13);
+    const V8 t1 = __builtin_shufflevector(r0, r1, 2, 10, 3, 11, 6, 14, 7, 15);
+    const V8 t2 = __builtin_shufflevector(r2, r3, 0, 8, 1, 9, 4, 12, 5, 13);
+    const V8 t3 = __builtin_shufflevector(r2, r3, 2, 10, 3, 11, 6, 14, 7, 15);
+    const V8 t4 = __builtin_shufflevector(r4, r5, 0, 8, 1, 9, 4, 12, 5, 13);
+    const V8 t5 = __builtin_shufflevector(r4, r5, 2, 10, 3, 11, 6, 14, 7, 15);
+    const V8 t6 = __builtin_shufflevector(r6, r7, 0, 8, 1, 9, 4, 12, 5, 13);
+    const V8 t7 = __builtin_shufflevector(r6, r7, 2, 10, 3, 11, 6, 14, 7, 15);
+    // u: four rows' elements of column j in the low half, of column j + 4 in the high half.
+    const V8 u0 = __builtin_shufflevector(t0, t2, 0, 1, 8, 9, 4, 5, 12, 13);    // columns 0, 4
+    const V8 u1 = __builtin_shufflevector(t0, t2, 2, 3, 10, 11, 6, 7, 14, 15);  // 1, 5
+    const V8 u2 = __builtin_shufflevector(t1, t3, 0, 1, 8, 9, 4, 5, 12, 13);    // 2, 6
+    const V8 u3 = __builtin_shufflevector(t1, t3, 2, 3, 10, 11, 6, 7, 14, 15);  // 3, 7
+    const V8 u4 = __builtin_shufflevector(t4, t6, 0, 1, 8, 9, 4, 5, 12, 13);
+    const V8 u5 = __builtin_shufflevector(t4, t6, 2, 3, 10, 11, 6, 7, 14, 15);
+    const V8 u6 = __builtin_shufflevector(t5, t7, 0, 1, 8, 9, 4, 5, 12, 13);
+    const V8 u7 = __builtin_shufflevector(t5, t7, 2, 3, 10, 11, 6, 7, 14, 15);
+    auto put = [&](int j, V8 v) { *reinterpret_cast<V8u*>(dst + j * dstride) = v; };
+    put(0, __builtin_shufflevector(u0, u4, 0, 1, 2, 3, 8, 9, 10, 11));
+    put(1, __builtin_shufflevector(u1, u5, 0, 1, 2, 3, 8, 9, 10, 11));
+    put(2, __builtin_shufflevector(u2, u6, 0, 1, 2, 3, 8, 9, 10, 11));
+    put(3, __builtin_shufflevector(u3, u7, 0, 1, 2, 3, 8, 9, 10, 11));
+    put(4, __builtin_shufflevector(u0, u4, 4, 5, 6, 7, 12, 13, 14, 15));
+    put(5, __builtin_shufflevector(u1, u5, 4, 5, 6, 7, 12, 13, 14, 15));
+    put(6, __builtin_shufflevector(u2, u6, 4, 5, 6, 7, 12, 13, 14, 15));
+    put(7, __builtin_shufflevector(u3, u7, 4, 5, 6, 7, 12, 13, 14, 15));
+}
+#else
+constexpr bool kTranspose8 = false;
+inline void transpose8(const real*, idx, real*, idx) {}
+#endif
+
 // Width of the packed sliver that holds columns [s, s + nr) of a panel: NR, or one vector for
 // a last sliver that fits in one.
 constexpr int sliver_width(int nr) { return nr <= kW ? kW : kNR; }
@@ -144,6 +195,9 @@ void pack_b(View B, int kc, int nc, real* Bp) {
             const real* b = B.p + s * B.cs;
             real* out = Bp + (s / kNR) * sliver;
             int k = 0;
+            if constexpr (kTranspose8)
+                for (; k + 8 <= kc; k += 8)
+                    for (int c = 0; c < kNR; c += 8) transpose8(b + c * B.cs + k, B.cs, out + k * kNR + c, kNR);
             for (; k + 8 <= kc; k += 8)
                 for (int c = 0; c < kNR; ++c)
                     for (int kk = 0; kk < 8; ++kk) out[(k + kk) * kNR + c] = b[c * B.cs + k + kk];
@@ -162,16 +216,24 @@ void pack_b(View B, int kc, int nc, real* Bp) {
 
 // ---- micro-kernel ----------------------------------------------------------------------------
 
-// One MR x (NV * W) tile: C = alpha * A * Bp + beta * C. A(i, k) is at a[i * rsa + k * csa]
-// (a packed sliver, or A itself); Bp is a [kc][NV * W] sliver of B, 64-byte aligned; C has row
-// stride ldc. With kBetaZero, C is only written. Every element goes through the same
-// operations (a chain of multiply-adds over k, then alpha * acc + beta * c) whatever NV is.
-template <int kNV, bool kBetaZero>
+// One kRows x (NV * W) tile, kRows <= MR: C = alpha * A * Bp + beta * C. A(i, k) is at
+// a[i * rsa + k * csa] (a packed sliver, or A itself); Bp is a [kc][NV * W] sliver of B,
+// 64-byte aligned; C has row stride ldc. With kBetaZero, C is only written. Every element
+// goes through the same operations (a chain of multiply-adds over k, then alpha * acc +
+// beta * c) whatever kRows and NV are.
+template <int kRows, int kNV, bool kBetaZero>
 void kernel(int kc, const real* __restrict a, idx rsa, idx csa, const real* __restrict Bp,
             real alpha, real beta, real* __restrict C, idx ldc) {
-    V acc[kMR][kNV];
+    // Ask for the tile of C now, so that it has arrived when the sums are done (C is often
+    // far larger than the caches: the gradient of a weight matrix).
 #pragma GCC unroll 6
-    for (int i = 0; i < kMR; ++i)
+    for (int i = 0; i < kRows; ++i) {
+        __builtin_prefetch(C + i * ldc, kBetaZero ? 1 : 0);
+        __builtin_prefetch(C + i * ldc + kNV * kW - 1, kBetaZero ? 1 : 0);
+    }
+    V acc[kRows][kNV];
+#pragma GCC unroll 6
+    for (int i = 0; i < kRows; ++i)
 #pragma GCC unroll 2
         for (int v = 0; v < kNV; ++v) acc[i][v] = V(real(0));
     for (int k = 0; k < kc; ++k) {
@@ -179,7 +241,7 @@ void kernel(int kc, const real* __restrict a, idx rsa, idx csa, const real* __re
 #pragma GCC unroll 2
         for (int v = 0; v < kNV; ++v) b[v].copy_from(Bp + v * kW, stdx::vector_aligned);
 #pragma GCC unroll 6
-        for (int i = 0; i < kMR; ++i) {
+        for (int i = 0; i < kRows; ++i) {
             const V ai(a[i * rsa]);
 #pragma GCC unroll 2
             for (int v = 0; v < kNV; ++v) acc[i][v] += ai * b[v];
@@ -189,7 +251,7 @@ void kernel(int kc, const real* __restrict a, idx rsa, idx csa, const real* __re
     }
     const V va(alpha), vb(beta);
 #pragma GCC unroll 6
-    for (int i = 0; i < kMR; ++i)
+    for (int i = 0; i < kRows; ++i)
 #pragma GCC unroll 2
         for (int v = 0; v < kNV; ++v) {
             real* c = C + i * ldc + v * kW;
@@ -199,37 +261,42 @@ void kernel(int kc, const real* __restrict a, idx rsa, idx csa, const real* __re
         }
 }
 
-template <int kNV>
-void kernel_nv(bool beta_zero, int kc, const real* a, idx rsa, idx csa, const real* Bp, real alpha,
-               real beta, real* C, idx ldc) {
-    if (beta_zero)
-        kernel<kNV, true>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
-    else
-        kernel<kNV, false>(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+using KernelFn = void (*)(int, const real*, idx, idx, const real*, real, real, real*, idx);
+
+template <int kRows>
+KernelFn kernel_rows(int nv, bool beta_zero) {
+    if (nv == 1) return beta_zero ? &kernel<kRows, 1, true> : &kernel<kRows, 1, false>;
+    return beta_zero ? &kernel<kRows, 2, true> : &kernel<kRows, 2, false>;
 }
 
-// Runs the kernel on an mr x nr tile of C (row stride ldc). Full tiles go straight to the
-// kernel; edge tiles go through a padded copy, so that every element sees the same arithmetic.
+// The kernel for `rows` (1..MR) rows of C and `nv` (1 or 2) vectors of columns.
+KernelFn kernel_for(int rows, int nv, bool beta_zero) {
+    switch (rows) {
+    case 1: return kernel_rows<1>(nv, beta_zero);
+    case 2: return kernel_rows<2>(nv, beta_zero);
+    case 3: return kernel_rows<3>(nv, beta_zero);
+    case 4: return kernel_rows<4>(nv, beta_zero);
+    case 5: return kernel_rows<5>(nv, beta_zero);
+    default: return kernel_rows<6>(nv, beta_zero);
+    }
+}
+
+// Runs the kernel on an mr x nr tile of C (row stride ldc). A tile as wide as its sliver goes
+// straight to the kernel of its height; a narrower one (the ragged last columns) goes through
+// a zero-padded copy, so that every element sees the same arithmetic.
 void tile(int kc, const real* a, idx rsa, idx csa, const real* Bp, real alpha, real beta,
           bool beta_zero, real* C, idx ldc, int mr, int nr) {
     const int w = sliver_width(nr);
-    if (mr == kMR && nr == w) {
-        if (w == kW)
-            kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
-        else
-            kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
+    const KernelFn f = kernel_for(mr, w / kW, beta_zero);
+    if (nr == w) {
+        f(kc, a, rsa, csa, Bp, alpha, beta, C, ldc);
         return;
     }
-    alignas(64) real t[kMR * kNR];  // [MR][w]
-    if (!beta_zero) {
-        std::fill(t, t + kMR * w, real(0));
+    alignas(64) real t[kMR * kNR];  // [mr][w]
+    if (!beta_zero)
         for (int i = 0; i < mr; ++i)
-            for (int j = 0; j < nr; ++j) t[i * w + j] = C[i * ldc + j];
-    }
-    if (w == kW)
-        kernel_nv<1>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
-    else
-        kernel_nv<2>(beta_zero, kc, a, rsa, csa, Bp, alpha, beta, t, w);
+            for (int j = 0; j < w; ++j) t[i * w + j] = j < nr ? C[i * ldc + j] : real(0);
+    f(kc, a, rsa, csa, Bp, alpha, beta, t, w);
     for (int i = 0; i < mr; ++i)
         for (int j = 0; j < nr; ++j) C[i * ldc + j] = t[i * w + j];
 }
@@ -254,7 +321,7 @@ void gemm_packed(int M, int N, int K, real alpha, View A, View B, real beta, rea
                  const PackBuffers& buf) {
     const int kblocks = (K + kKC - 1) / kKC;
     // A is packed only when each packed sliver is reused enough to pay for the copy (measured);
-    // else the kernel reads A in place, and only a ragged last sliver is packed, zero-padded.
+    // else the kernel reads A in place (a ragged last sliver too: it has a kernel of its height).
     const bool pack_all_a = N > (A.cs == 1 ? 16 : 4) * kNR;
 
     for (int jc = 0; jc < N; jc += kNC) {
@@ -270,20 +337,15 @@ void gemm_packed(int M, int N, int K, real alpha, View A, View B, real beta, rea
             pack_b(B.at(k0, jc), kc, nc, buf.b);
             for (int ic = 0; ic < M; ic += kMC) {
                 const int mc = std::min(kMC, M - ic);
-                const int mfull = mc / kMR * kMR;  // rows in whole slivers
-                if (pack_all_a)
-                    pack_a(A.at(ic, k0), mc, kc, buf.a);
-                else if (mfull < mc)
-                    pack_a(A.at(ic + mfull, k0), mc - mfull, kc, buf.a);
+                if (pack_all_a) pack_a(A.at(ic, k0), mc, kc, buf.a);
                 for (int jr = 0; jr < nc; jr += kNR) {
                     const real* bp = buf.b + static_cast<idx>(jr) * kc;
                     const int nr = std::min(kNR, nc - jr);
                     for (int ir = 0; ir < mc; ir += kMR) {
                         const int mr = std::min(kMR, mc - ir);
                         real* c = C + (ic + ir) * ldc + jc + jr;
-                        if (pack_all_a || mr < kMR) {
-                            const real* ap = buf.a + static_cast<idx>(pack_all_a ? ir : 0) * kc;
-                            tile(kc, ap, 1, kMR, bp, alpha, b_eff, bz, c, ldc, mr, nr);
+                        if (pack_all_a) {
+                            tile(kc, buf.a + static_cast<idx>(ir) * kc, 1, kMR, bp, alpha, b_eff, bz, c, ldc, mr, nr);
                         } else {
                             const View a = A.at(ic + ir, k0);
                             tile(kc, a.p, a.rs, a.cs, bp, alpha, b_eff, bz, c, ldc, mr, nr);

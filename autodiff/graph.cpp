@@ -71,6 +71,13 @@ TensorRef Graph::grad_of(std::int32_t id) {
     return n.grad;
 }
 
+TensorRef Graph::grad_to_write(std::int32_t id, bool& assign) {
+    Node& n = node(id);
+    assign = n.grad.data == nullptr;
+    if (assign) n.grad = alloc(n.value.shape);
+    return n.grad;
+}
+
 void Graph::backward(Var out) {
     if (out.value().numel() != 1)
         throw std::invalid_argument("nfvi::Graph::backward: the output has shape " +

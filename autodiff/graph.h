@@ -98,6 +98,10 @@ public:
     TensorRef alloc_zeroed(Shape s);
     // The gradient buffer of node `id`, made (zeroed) on first use. Gradients only accumulate.
     TensorRef grad_of(std::int32_t id);
+    // The same buffer for a backward that writes every element of it: on first use it is made
+    // but not zeroed, and `assign` is set, so that the caller sets (=) each element instead of
+    // adding to zeros (saving a pass over the buffer). Once made, as grad_of: `assign` false.
+    TensorRef grad_to_write(std::int32_t id, bool& assign);
 
 private:
     std::vector<Node> nodes_;

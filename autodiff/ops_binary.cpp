@@ -61,6 +61,18 @@ Var binary(Op op, const char* name, Var a, Var b, F f) {
     return y;
 }
 
+// gx (+)= gy · d(a, b, y) over n elements; kAssign sets instead of adding. Restrict: a and b
+// may be one buffer (both are only read), gx is a gradient and never shares memory with them.
+template <bool kAssign, class D>
+void grad_range(const real* __restrict a, const real* __restrict b, const real* __restrict y,
+                const real* __restrict gy, real* __restrict gx, std::int64_t n, D d) {
+    for (std::int64_t i = 0; i < n; ++i) {
+        const real t = gy[i] * d(a[i], b[i], y[i]);
+        if constexpr (kAssign) gx[i] = t;
+        else gx[i] += t;
+    }
+}
+
 // da(a, b, y) = ∂y/∂a and db(a, b, y) = ∂y/∂b at one element.
 template <class DA, class DB>
 void binary_backward(Graph& g, Node& n, DA da, DB db) {
@@ -70,17 +82,22 @@ void binary_backward(Graph& g, Node& n, DA da, DB db) {
     const real* bp = B.value.data;
     const real* yp = n.value.data;
     const real* gy = n.grad.data;
-    real* ga = A.needs_grad ? g.grad_of(n.parent[0]).data : nullptr;
-    real* gb = B.needs_grad ? g.grad_of(n.parent[1]).data : nullptr;
     if (A.value.shape == B.value.shape) {
-        detail::for_range(n.value.numel(), [&](std::int64_t lo, std::int64_t hi) {
-            if (ga)
-                for (std::int64_t i = lo; i < hi; ++i) ga[i] += gy[i] * da(ap[i], bp[i], yp[i]);
-            if (gb)
-                for (std::int64_t i = lo; i < hi; ++i) gb[i] += gy[i] * db(ap[i], bp[i], yp[i]);
-        });
+        // Each side in its own pass: when a and b are one node, b's pass adds to a's.
+        auto side = [&](int i, auto d) {
+            bool assign = false;
+            real* gx = g.grad_to_write(n.parent[i], assign).data;
+            detail::for_range(n.value.numel(), [&](std::int64_t lo, std::int64_t hi) {
+                if (assign) grad_range<true>(ap + lo, bp + lo, yp + lo, gy + lo, gx + lo, hi - lo, d);
+                else grad_range<false>(ap + lo, bp + lo, yp + lo, gy + lo, gx + lo, hi - lo, d);
+            });
+        };
+        if (A.needs_grad) side(0, da);
+        if (B.needs_grad) side(1, db);
         return;
     }
+    real* ga = A.needs_grad ? g.grad_of(n.parent[0]).data : nullptr;
+    real* gb = B.needs_grad ? g.grad_of(n.parent[1]).data : nullptr;
     Bcast s = broadcast("backward", A.value.shape, B.value.shape);
     const int C = s.cols;
     for (int r = 0; r < s.rows; ++r) {

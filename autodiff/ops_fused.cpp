@@ -9,6 +9,37 @@
 namespace nfvi {
 
 // log p(x | logits) for independent Bernoullis, per row: Σ_j x·l − softplus(l).
+//
+// Each row's sum keeps kLanes partial sums (element j goes to lane j mod kLanes), added in
+// lane order at the end: the loop vectorizes, and the bits depend on the row alone.
+namespace {
+
+constexpr int kLanes = 8;
+
+real bernoulli_row(const real* __restrict l, const real* __restrict x, int C) {
+    real acc[kLanes] = {};
+    int c = 0;
+    for (; c + kLanes <= C; c += kLanes)
+        for (int j = 0; j < kLanes; ++j) acc[j] += x[c + j] * l[c + j] - detail::stable_softplus(l[c + j]);
+    for (int j = 0; c + j < C; ++j) acc[j] += x[c + j] * l[c + j] - detail::stable_softplus(l[c + j]);
+    real total = 0;
+    for (int j = 0; j < kLanes; ++j) total += acc[j];
+    return total;
+}
+
+// gl (+)= w·(x − σ(l)) and gx (+)= w·l along one row; kAssign sets instead of adding.
+template <bool kAssign>
+void bernoulli_row_backward(const real* __restrict l, const real* __restrict x, real w,
+                            real* __restrict gl, int C) {
+    for (int c = 0; c < C; ++c) {
+        const real t = w * (x[c] - detail::stable_sigmoid(l[c]));
+        if constexpr (kAssign) gl[c] = t;
+        else gl[c] += t;
+    }
+}
+
+}  // namespace
+
 Var bernoulli_logits_loglik(Var logits, Var x) {
     if (!(logits.shape() == x.shape()))
         detail::shape_error("bernoulli_logits_loglik", "logits " + logits.shape().str() +
@@ -21,33 +52,34 @@ Var bernoulli_logits_loglik(Var logits, Var x) {
     real* yp = y.data();  // [R,1]
     parallel_for(R, std::max<std::int64_t>(1, detail::kParallelGrain / std::max(C, 1)),
                  [&](std::int64_t lo, std::int64_t hi) {
-                     for (std::int64_t r = lo; r < hi; ++r) {
-                         real acc = 0;
-                         for (int c = 0; c < C; ++c) {
-                             real l = lp[r * C + c];
-                             acc += xp[r * C + c] * l - detail::stable_softplus(l);
-                         }
-                         yp[r] = acc;
-                     }
+                     for (std::int64_t r = lo; r < hi; ++r) yp[r] = bernoulli_row(lp + r * C, xp + r * C, C);
                  });
     return y;
 }
 void backward_BernoulliLogLik(Graph& g, Node& n) {
     const Node& L = detail::parent(g, n, 0);
     const Node& X = detail::parent(g, n, 1);
-    const int C = L.value.cols();
-    const real* lp = L.value.data;
-    const real* xp = X.value.data;
-    const real* gy = n.grad.data;  // [R,1]
-    real* gl = L.needs_grad ? g.grad_of(n.parent[0]).data : nullptr;
-    real* gx = X.needs_grad ? g.grad_of(n.parent[1]).data : nullptr;
-    detail::for_range(L.value.numel(), [&](std::int64_t lo, std::int64_t hi) {
-        for (std::int64_t i = lo; i < hi; ++i) {
-            real w = gy[i / C];
-            if (gl) gl[i] += w * (xp[i] - detail::stable_sigmoid(lp[i]));
-            if (gx) gx[i] += w * lp[i];
-        }
-    });
+    const int R = L.value.rows(), C = L.value.cols();
+    const real* lp = L.value.data;  // [R,C]
+    const real* xp = X.value.data;  // [R,C]
+    const real* gy = n.grad.data;   // [R,1]
+    // Logits and x may be one node (then each gets both terms, in turn): own passes each.
+    if (L.needs_grad) {
+        bool assign = false;
+        real* gl = g.grad_to_write(n.parent[0], assign).data;  // [R,C]
+        parallel_for(R, std::max<std::int64_t>(1, detail::kParallelGrain / std::max(C, 1)),
+                     [&](std::int64_t lo, std::int64_t hi) {
+                         for (std::int64_t r = lo; r < hi; ++r) {
+                             if (assign) bernoulli_row_backward<true>(lp + r * C, xp + r * C, gy[r], gl + r * C, C);
+                             else bernoulli_row_backward<false>(lp + r * C, xp + r * C, gy[r], gl + r * C, C);
+                         }
+                     });
+    }
+    if (X.needs_grad) {  // gx += w·l
+        real* gx = g.grad_of(n.parent[1]).data;  // [R,C]
+        for (std::int64_t r = 0; r < R; ++r)
+            for (int c = 0; c < C; ++c) gx[r * C + c] += gy[r] * lp[r * C + c];
+    }
 }
 
 }  // namespace nfvi

@@ -29,19 +29,25 @@ void backward_MatMul(Graph& g, Node& n) {
     const int K = ta ? A.value.rows() : A.value.cols();
     const int lda = A.value.cols(), ldb = B.value.cols();
     const real* dy = n.grad.data;  // [M,N]
+    // A first gradient is written with beta = 0 (grad_to_write), later ones added (beta = 1).
+    // When a and b are one node, dA is written first and dB then adds to it.
     if (A.needs_grad) {
-        real* da = g.grad_of(n.parent[0]).data;
+        bool assign = false;
+        real* da = g.grad_to_write(n.parent[0], assign).data;
+        const real beta = assign ? 0 : 1;
         if (!ta)  // dA [M,K] += dy · op(b)ᵀ
-            gemm(false, !tb, M, K, N, 1, dy, N, B.value.data, ldb, 1, da, K);
+            gemm(false, !tb, M, K, N, 1, dy, N, B.value.data, ldb, beta, da, K);
         else      // A is stored [K,M]: dA += op(b) · dyᵀ
-            gemm(tb, true, K, M, N, 1, B.value.data, ldb, dy, N, 1, da, M);
+            gemm(tb, true, K, M, N, 1, B.value.data, ldb, dy, N, beta, da, M);
     }
     if (B.needs_grad) {
-        real* db = g.grad_of(n.parent[1]).data;
+        bool assign = false;
+        real* db = g.grad_to_write(n.parent[1], assign).data;
+        const real beta = assign ? 0 : 1;
         if (!tb)  // dB [K,N] += op(a)ᵀ · dy
-            gemm(!ta, false, K, N, M, 1, A.value.data, lda, dy, N, 1, db, N);
+            gemm(!ta, false, K, N, M, 1, A.value.data, lda, dy, N, beta, db, N);
         else      // B is stored [N,K]: dB += dyᵀ · op(a)
-            gemm(true, ta, N, K, M, 1, dy, N, A.value.data, lda, 1, db, K);
+            gemm(true, ta, N, K, M, 1, dy, N, A.value.data, lda, beta, db, K);
     }
 }
 
@@ -55,7 +61,11 @@ Var linear(Var x, Var w, Var b) {
                                           b.shape().str());
     Var y = x.graph().make(Op::Linear, Shape::matrix(n, out), {x, w, b});
     real* yp = y.data();  // [n,out]
-    for (std::int64_t r = 0; r < n; ++r) std::copy_n(b.data(), out, yp + r * out);
+    const real* bp = b.data();
+    parallel_for(n, std::max<std::int64_t>(1, detail::kParallelGrain / std::max(out, 1)),
+                 [&](std::int64_t r0, std::int64_t r1) {
+                     for (std::int64_t r = r0; r < r1; ++r) std::copy_n(bp, out, yp + r * out);
+                 });
     gemm(false, true, n, out, in, 1, x.data(), in, w.data(), in, 1, yp, out);
     return y;
 }
@@ -65,16 +75,24 @@ void backward_Linear(Graph& g, Node& nd) {
     const Node& B = detail::parent(g, nd, 2);
     const int n = X.value.rows(), in = X.value.cols(), out = W.value.rows();
     const real* dy = nd.grad.data;  // [n,out]
-    if (X.needs_grad)  // dx [n,in] += dy · w
-        gemm(false, false, n, in, out, 1, dy, out, W.value.data, in, 1,
-             g.grad_of(nd.parent[0]).data, in);
-    if (W.needs_grad)  // dw [out,in] += dyᵀ · x
-        gemm(true, false, out, in, n, 1, dy, out, X.value.data, in, 1,
-             g.grad_of(nd.parent[1]).data, in);
-    if (B.needs_grad) {  // db [1,out] += Σ_rows dy
+    // A first gradient is written with beta = 0 (grad_to_write), later ones added (beta = 1).
+    if (X.needs_grad) {  // dx [n,in] += dy · w
+        bool assign = false;
+        real* dx = g.grad_to_write(nd.parent[0], assign).data;
+        gemm(false, false, n, in, out, 1, dy, out, W.value.data, in, assign ? 0 : 1, dx, in);
+    }
+    if (W.needs_grad) {  // dw [out,in] += dyᵀ · x
+        bool assign = false;
+        real* dw = g.grad_to_write(nd.parent[1], assign).data;
+        gemm(true, false, out, in, n, 1, dy, out, X.value.data, in, assign ? 0 : 1, dw, in);
+    }
+    if (B.needs_grad) {  // db [1,out] += Σ_rows dy, rows in order; threads own columns
         real* db = g.grad_of(nd.parent[2]).data;
-        for (std::int64_t r = 0; r < n; ++r)
-            for (int c = 0; c < out; ++c) db[c] += dy[r * out + c];
+        parallel_for(out, std::max<std::int64_t>(1, detail::kParallelGrain / std::max(n, 1)),
+                     [&](std::int64_t c0, std::int64_t c1) {
+                         for (std::int64_t r = 0; r < n; ++r)
+                             for (std::int64_t c = c0; c < c1; ++c) db[c] += dy[r * out + c];
+                     });
     }
 }
 

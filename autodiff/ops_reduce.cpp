@@ -79,20 +79,39 @@ Var sum_scaled(Op op, Var x, int axis, bool mean) {
     return y;
 }
 
-// gx += scale · gy, broadcast back over the reduced axis.
+// gx (+)= scale · gy along one row of C: gy[c] when kRow, else the one value gy[0].
+template <bool kAssign, bool kRow>
+void sum_backward_row(const real* __restrict gy, real scale, real* __restrict gx, int C) {
+    for (int c = 0; c < C; ++c) {
+        const real t = scale * gy[kRow ? c : 0];
+        if constexpr (kAssign) gx[c] = t;
+        else gx[c] += t;
+    }
+}
+
+// gx += scale · gy, broadcast back over the reduced axis (the first gradient is assigned).
 void sum_backward(Graph& g, Node& n) {
     if (!detail::wants_grad(g, n, 0)) return;
-    TensorRef gx = g.grad_of(n.parent[0]);
+    bool assign = false;
+    TensorRef gx = g.grad_to_write(n.parent[0], assign);
     const real* gy = n.grad.data;
     const real scale = static_cast<real>(n.fattr[0]);
-    const int C = gx.cols();
+    const int R = gx.rows(), C = gx.cols();
     const int axis = n.iattr[0];
-    detail::for_range(gx.numel(), [&](std::int64_t lo, std::int64_t hi) {
-        for (std::int64_t i = lo; i < hi; ++i) {
-            std::int64_t j = axis == kAll ? 0 : axis == 0 ? i % C : i / C;
-            gx.data[i] += scale * gy[j];
-        }
-    });
+    parallel_for(R, std::max<std::int64_t>(1, detail::kParallelGrain / std::max(C, 1)),
+                 [&](std::int64_t lo, std::int64_t hi) {
+                     for (std::int64_t r = lo; r < hi; ++r) {
+                         real* row = gx.data + r * C;
+                         if (axis == 0) {  // row r gets gy [1,C]
+                             if (assign) sum_backward_row<true, true>(gy, scale, row, C);
+                             else sum_backward_row<false, true>(gy, scale, row, C);
+                         } else {  // row r gets gy[r] (axis 1) or gy[0] (all)
+                             const real* v = axis == 1 ? gy + r : gy;
+                             if (assign) sum_backward_row<true, false>(v, scale, row, C);
+                             else sum_backward_row<false, false>(v, scale, row, C);
+                         }
+                     }
+                 });
 }
 
 }  // namespace
@@ -160,8 +179,8 @@ Var logsumexp(Var x, int axis) {
             continue;
         }
         real acc = 0;
-        for (std::int64_t k = 0; k < inner; ++k) acc += std::exp(xp[base + k * stride] - m);
-        yp[o] = m + std::log(acc);
+        for (std::int64_t k = 0; k < inner; ++k) acc += detail::exp_r(xp[base + k * stride] - m);
+        yp[o] = m + detail::log_r(acc);
     }
     return y;
 }
@@ -174,7 +193,7 @@ void backward_LogSumExp(Graph& g, Node& n) {
     for (std::int64_t i = 0; i < X.value.numel(); ++i) {
         std::int64_t o = axis == 1 ? i / C : i % C;
         if (std::isfinite(n.value.data[o]))
-            gx[i] += n.grad.data[o] * std::exp(X.value.data[i] - n.value.data[o]);
+            gx[i] += n.grad.data[o] * detail::exp_r(X.value.data[i] - n.value.data[o]);
     }
 }
 

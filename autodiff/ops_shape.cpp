@@ -46,10 +46,15 @@ void backward_ConcatCols(Graph& g, Node& n) {
     const int R = n.value.rows();
     for (int side = 0; side < 2; ++side) {
         if (!detail::wants_grad(g, n, side)) continue;
-        real* gp = g.grad_of(n.parent[side]).data;
+        bool assign = false;  // a side is written whole: its first gradient is assigned
+        real* gp = g.grad_to_write(n.parent[side], assign).data;
         const int W = side == 0 ? P : Q, off = side == 0 ? 0 : P;
-        for (std::int64_t r = 0; r < R; ++r)
-            for (int c = 0; c < W; ++c) gp[r * W + c] += n.grad.data[r * (P + Q) + off + c];
+        for (std::int64_t r = 0; r < R; ++r) {
+            const real* gy = n.grad.data + r * (P + Q) + off;
+            if (assign) std::copy_n(gy, W, gp + r * W);
+            else
+                for (int c = 0; c < W; ++c) gp[r * W + c] += gy[c];
+        }
     }
 }
 
@@ -62,8 +67,11 @@ Var reshape(Var x, Shape s) {
 }
 void backward_Reshape(Graph& g, Node& n) {
     if (!detail::wants_grad(g, n, 0)) return;
-    real* gx = g.grad_of(n.parent[0]).data;
-    for (std::int64_t i = 0; i < n.value.numel(); ++i) gx[i] += n.grad.data[i];
+    bool assign = false;
+    real* gx = g.grad_to_write(n.parent[0], assign).data;
+    if (assign) std::copy_n(n.grad.data, n.value.numel(), gx);
+    else
+        for (std::int64_t i = 0; i < n.value.numel(); ++i) gx[i] += n.grad.data[i];
 }
 
 Var repeat_rows(Var x, int times) {

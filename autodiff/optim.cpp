@@ -4,6 +4,7 @@
 // Legend: n = elements of one parameter; p value, g grad, m/v/b state buffers, all [n].
 #include "autodiff/optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <stdexcept>
@@ -217,7 +218,10 @@ Optimizer::Optimizer(ParameterList params) : params_(std::move(params)) {
 Optimizer::~Optimizer() = default;
 
 void Optimizer::zero_grad() {
-    for (Parameter* p : params_) p->zero_grad();
+    for (Parameter* p : params_) {  // large gradients are shared among the threads
+        real* g = p->grad.data();
+        for_range(p->grad.numel(), [&](std::int64_t b, std::int64_t e) { std::fill(g + b, g + e, real(0)); });
+    }
 }
 
 void Optimizer::set_lr(real lr) {

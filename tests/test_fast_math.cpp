@@ -1,4 +1,4 @@
-// The vectorizable exp, tanh, log and log1p of the float build against the standard library.
+// The vectorizable exp, expm1, tanh, log and log1p of the float build against the standard library.
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -11,6 +11,7 @@
 
 using nfvi::detail::exp_f;
 using nfvi::detail::exp_f_bounded;
+using nfvi::detail::expm1_f;
 using nfvi::detail::log1p_f;
 using nfvi::detail::log_f;
 using nfvi::detail::tanh_f;
@@ -97,4 +98,31 @@ TEST_CASE("log1p_f is within 3e-7 relative of log1p, also where 1 + x rounds") {
     CHECK(std::isnan(log1p_f(-2.f)));
     CHECK(log1p_f(std::numeric_limits<float>::infinity()) == std::numeric_limits<float>::infinity());
     CHECK(std::isnan(log1p_f(std::numeric_limits<float>::quiet_NaN())));
+}
+
+TEST_CASE("expm1_f is within 3e-7 relative of expm1, tiny arguments included") {
+    // Every 61st float of either sign up to the overflow: all exponents, so tiny x (where
+    // e^x − 1 computed naively would lose every digit) as well as large.
+    double worst = 0;
+    for (std::uint32_t b = 1; b < 0x42b16666u; b += 61) {  // up to 88.7
+        for (float x : {std::bit_cast<float>(b), -std::bit_cast<float>(b)}) {
+            const double want = std::expm1(static_cast<double>(x));
+            worst = std::max(worst, std::abs(expm1_f(x) - want) / std::abs(want));
+        }
+    }
+    CHECK(worst < 3e-7);
+    // Around the switches: |r| = ln2/2 (k = 0 to ±1), x = 20 (2^k·p + 2^k − 1 to 2^k·(p + 1)),
+    // x = −30 (to −1).
+    for (float x : {0.3465f, 0.3467f, -0.3465f, -0.3467f, 19.99f, 20.f, 20.01f, -29.99f, -30.f, -30.01f, 88.72f}) {
+        CAPTURE(x);
+        CHECK(expm1_f(x) == doctest::Approx(std::expm1(double(x))).epsilon(3e-7));
+    }
+    CHECK(expm1_f(0.f) == 0);
+    CHECK(expm1_f(1e-30f) == 1e-30f);
+    CHECK(expm1_f(-1e-30f) == -1e-30f);
+    CHECK(expm1_f(-200.f) == -1);
+    CHECK(expm1_f(-std::numeric_limits<float>::infinity()) == -1);
+    CHECK(std::isinf(expm1_f(89.f)));
+    CHECK(std::isinf(expm1_f(std::numeric_limits<float>::infinity())));
+    CHECK(std::isnan(expm1_f(std::numeric_limits<float>::quiet_NaN())));
 }

@@ -1,6 +1,6 @@
 // Tests of nfvi::gemm against the triple-loop gemm_reference: ragged shapes around the block
 // sizes, all four transpose layouts, padded leading dimensions, alpha/beta, beta = 0 over NaN,
-// argument checks, and bit-identical results for 1, 2 and 4 threads.
+// argument checks, and bit-identical results for 1 to 4 threads.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -179,6 +179,12 @@ TEST_CASE("gemm matches the reference on larger shapes and the NF-VAE layouts") 
     const nfvi::GemmBlocking bk = nfvi::gemm_blocking();
     check_against_reference(false, false, 7, bk.nc + 5, 20, 2, real(1), real(0.5),
                             rng);  // > 1 panel
+    // Several row blocks with a ragged last tile, A read in place (few columns: edge rows go
+    // to kernels of their own height) and packed (many columns).
+    check_against_reference(false, false, 2 * bk.mc + 5, 20, 30, 1, real(1), real(0.5), rng);
+    check_against_reference(true, true, 2 * bk.mc + 5, 70, 20, 0, real(1), real(1), rng);
+    // Deep and wide: many K blocks over two column panels, through the transposing B packer.
+    check_against_reference(false, true, 1, bk.nc + 5, 1300, 0, real(1), real(1), rng);
 }
 
 TEST_CASE("gemm with beta = 0 ignores NaN in C; K = 0 and alpha = 0 give beta * C") {
@@ -229,25 +235,31 @@ TEST_CASE("gemm computes a known product exactly") {
     CHECK(C == std::vector<real>{116, 128, 278, 308});
 }
 
-TEST_CASE("gemm gives the same bits with 1, 2 and 4 threads") {
+TEST_CASE("gemm gives the same bits with 1, 2, 3 and 4 threads") {
     Rng rng(4);
     struct Shape {
         bool ta, tb;
         int M, N, K;
         real beta;
     };
-    // Wide (split by columns) and tall (split by rows) shapes, with ragged edges and K blocks.
+    // Wide and tall shapes, with ragged edges and K blocks, and the NF-VAE's products at batch
+    // 128 (forward x·Wᵀ, dX = dY·W, dW += dYᵀ·X), scaled down, where a split lands inside a
+    // column of tiles or a block of rows.
     const Shape shapes[] = {{false, true, 128, 517, 300, 0},
                             {false, false, 131, 200, 513, 1},
                             {true, false, 509, 43, 128, real(0.5)},
-                            {true, true, 301, 97, 260, 0}};
+                            {true, true, 301, 97, 260, 0},
+                            {false, true, 128, 400, 200, 1},
+                            {false, false, 128, 40, 512, 0},
+                            {true, false, 300, 200, 64, 1},
+                            {true, false, 512, 40, 128, 1}};
     for (const Shape& s : shapes) {
         CAPTURE(describe(s.ta, s.tb, s.M, s.N, s.K));
         const Problem p(s.ta, s.tb, s.M, s.N, s.K, 1, real(0.9), s.beta, rng);
         nfvi::set_num_threads(1);
         const std::vector<real> c1 = p.run_gemm();
         p.check(c1, p.run_reference());
-        for (int t : {2, 4}) {
+        for (int t : {2, 3, 4}) {
             CAPTURE(t);
             nfvi::set_num_threads(t);
             const std::vector<real> ct = p.run_gemm();

@@ -144,23 +144,31 @@ TEST_CASE("results are bit-identical for 1, 2 and 4 threads") {
     const int rows = 300, cols = 700;  // large enough that elementwise ops and sums split
     Tensor xv = Fill(3).tensor(Shape{rows, cols}, -2, 2);
     Tensor wv = Fill(4).tensor(Shape{cols, 96}, -1, 1);
-    auto run = [&](int threads, Tensor& grad_out) {
+    // A layer as the VAE has them: linear (bias copied and its gradient summed by threads that
+    // own columns), ELU and the Bernoulli log-likelihood (split by rows).
+    Tensor lw = Fill(5).tensor(Shape{256, cols}, -0.1, 0.1), lb = Fill(6).tensor(Shape{1, 256}, -1, 1);
+    Tensor target = Fill(7).tensor(Shape{rows, 256}, 0, 1);
+    auto run = [&](int threads, Tensor& grad_out, Tensor& bias_grad) {
         set_num_threads(threads);
-        Parameter x("x", xv), w("w", wv);
+        Parameter x("x", xv), w("w", wv), w2("w2", lw), b2("b2", lb);
         Graph g;
         Var h = tanh(matmul(g.param(x), g.param(w)));
         Var y = sum(softplus(h) * h) + sum(exp(g.param(x) * 0.1));
+        Var l = elu(linear(g.param(x), g.param(w2), g.param(b2)));
+        y = y + sum(bernoulli_logits_loglik(l, g.input(target)));
         g.backward(y);
         grad_out = x.grad;
+        bias_grad = b2.grad;
         return y.item();
     };
-    Tensor g1, g2, g4;
-    real y1 = run(1, g1), y2 = run(2, g2), y4 = run(4, g4);
+    Tensor g1, g2, g4, b1, b2, b4;
+    real y1 = run(1, g1, b1), y2 = run(2, g2, b2), y4 = run(4, g4, b4);
     set_num_threads(1);
     CHECK(y1 == y2);
     CHECK(y1 == y4);
     bool same = true;
     for (std::int64_t i = 0; i < g1.numel(); ++i) same = same && g1[i] == g2[i] && g1[i] == g4[i];
+    for (std::int64_t i = 0; i < b1.numel(); ++i) same = same && b1[i] == b2[i] && b1[i] == b4[i];
     CHECK(same);
 }
 
@@ -174,4 +182,45 @@ TEST_CASE("parallel_for covers the range once, in disjoint parts") {
     bool once = true;
     for (int h : hits) once = once && h == 1;
     CHECK(once);
+}
+
+TEST_CASE("grad_to_write: the first gradient of a node is assigned, later ones added") {
+    Graph g;
+    Var x = g.input(Tensor(Shape{1, 3}, {1, 2, 3}));
+    bool assign = false;
+    TensorRef first = g.grad_to_write(x.id(), assign);
+    CHECK(assign);  // new: the caller must set every element
+    CHECK(first.shape == x.shape());
+    for (std::int64_t i = 0; i < 3; ++i) first.data[i] = real(i + 1);
+    TensorRef again = g.grad_to_write(x.id(), assign);
+    CHECK_FALSE(assign);  // made: add to it
+    CHECK(again.data == first.data);
+    CHECK(g.grad_of(x.id()).data == first.data);
+    CHECK(again.data[2] == 3);
+    // grad_of first, then grad_to_write: zeros to add to.
+    Var y = g.input(Shape{2, 2});
+    TensorRef z = g.grad_of(y.id());
+    CHECK(g.grad_to_write(y.id(), assign).data == z.data);
+    CHECK_FALSE(assign);
+    for (std::int64_t i = 0; i < 4; ++i) CHECK(z.data[i] == 0);
+}
+
+TEST_CASE("a node whose first gradient is assigned and a second added: both arrive") {
+    // t feeds exp (whose backward assigns t's first gradient) and, later on the tape, a
+    // matmul (whose backward runs first and writes it with beta = 0); then exp adds.
+    Parameter x("x", Tensor(Shape{2, 2}, {0.5, -1, 2, 0.25}));
+    Parameter w("w", Tensor(Shape{2, 2}, {1, 2, -1, 0.5}));
+    Graph g;
+    Var t = g.param(x) * 2.0;                 // [2,2], a tape node
+    Var e = exp(t);                           // first consumer
+    Var m = matmul(t, g.param(w));            // second consumer, later on the tape
+    Var y = sum(e) + sum(m);
+    g.backward(y);
+    // dy/dt = e^t + 1·wᵀ summed over m's columns: dy/dt[i][k] = e^t[i][k] + Σ_j w[k][j].
+    const double rowsum_w[2] = {1 + 2, -1 + 0.5};
+    for (int i = 0; i < 2; ++i)
+        for (int k = 0; k < 2; ++k) {
+            const double tv = 2.0 * x.value.at(i, k);
+            CHECK(x.grad.at(i, k) == doctest::Approx(2 * (std::exp(tv) + rowsum_w[k])));
+        }
 }

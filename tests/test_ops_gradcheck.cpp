@@ -236,6 +236,30 @@ TEST_CASE("gradient checks of every op") {
     }
 }
 
+// gradcheck makes its inputs parameters, whose gradients every backward adds to. Here each
+// input first goes through v·1 + 0 (exact), so that the op under test is the first to write
+// the gradient of a tape node (and assigns it, Graph::grad_to_write); then, with a consumer of
+// that node placed after the op on the tape (a zero-weighted sum, whose backward runs first),
+// the op adds to a gradient already there.
+TEST_CASE("gradient checks of every op on tape nodes: writing their first gradient, and adding") {
+    for (Case& c : all_cases()) {
+        for (bool later_consumer : {false, true}) {
+            CAPTURE(c.label);
+            CAPTURE(later_consumer);
+            auto f = [&](Graph& g, std::span<const Var> v) {
+                std::vector<Var> t;
+                for (Var x : v) t.push_back(affine(x, 1, 0));
+                Var y = c.fn(g, t);
+                if (later_consumer)
+                    for (Var x : t) y = y + affine(sum(x), 0, 0);  // adds 0, and a zero gradient to x
+                return y;
+            };
+            GradcheckResult res = gradcheck(f, c.inputs);
+            CHECK_MESSAGE(res.ok, c.label << ": " << res.message());
+        }
+    }
+}
+
 TEST_CASE("gradcheck catches a wrong backward") {
     // A deliberately wrong derivative must fail the check: x·x through mul with one side
     // detached gives half the true gradient.
