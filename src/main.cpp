@@ -38,6 +38,7 @@ const char* kUsage =
     "             --layers K (16)  --latent D  --hidden 512,512  --activation elu|relu|tanh|maxout\n"
     "             --maxout-pieces P  --batch B  --epochs E (10)  --updates N  --samples S  --lr LR\n"
     "             --optimizer adam|rmsprop  --momentum M  --anneal N  --binarize threshold|dynamic\n"
+    "             --output-bias data|zero (data: the decoder starts at the mean training image)\n"
     "             --validation N (1000)  --train-limit N  --seed S  --threads T  --checkpoint-every N (1000)\n"
     "             --resume  --on-nan stop|skip (stop)  --out DIR (runs/vae)  --no-pictures  --quiet\n"
     "  vae eval   --checkpoint FILE [--data DIR] [--importance-samples K (5000)] [--points N (10000)]\n"

@@ -108,7 +108,8 @@ int reproduce_table2(const Table2Options& t) {
     std::ostringstream md;
     md << "# Table 2: NF-VAE on binarized MNIST\n\n"
        << "Paper preset (z = 40, encoder and decoder with one hidden layer of 400 maxout units of 2 pieces, RMSprop lr 1e-5 "
-       << "momentum 0.9, batch 100, β annealed over 10000 updates), threshold binarization, " << t.updates
+       << "momentum 0.9, batch 100, β annealed over 10000 updates, the decoder's output bias started at the logits of "
+       << "the mean training image), threshold binarization, " << t.updates
        << " updates per model (the paper trained for 500,000). Test −ELBO is the one-sample estimate over the 10000 test "
        << "images; −log p(x) is importance-sampled with " << t.importance_samples << " samples on the first " << t.points
        << " test images; KL = −ELBO − (−log p(x)) on those images. The paper's column is its −log p(x).\n\n"

@@ -133,7 +133,7 @@ int train_command(int argc, char** argv) {
     Args a("vae train", argc, argv, 3,
            {"--data", "--preset", "--flow", "--layers", "--latent", "--hidden", "--activation", "--maxout-pieces",
             "--binarize", "--validation", "--train-limit", "--batch", "--epochs", "--updates", "--samples",
-            "--optimizer", "--lr", "--momentum", "--anneal", "--seed", "--threads", "--checkpoint-every", "--out", "--on-nan"},
+            "--optimizer", "--lr", "--momentum", "--anneal", "--output-bias", "--seed", "--threads", "--checkpoint-every", "--out", "--on-nan"},
            {"--resume", "--no-pictures", "--quiet"});
     VaeOptions o;
     apply_vae_preset(a.choice("--preset", "reference", {"reference", "paper"}), o);
@@ -156,6 +156,7 @@ int train_command(int argc, char** argv) {
     o.lr = a.positive("--lr", o.lr);
     o.momentum = a.number("--momentum", o.momentum, 0, 0.999999);
     o.anneal = a.integer("--anneal", o.anneal, 0, 1'000'000'000'000);
+    o.output_bias = a.choice("--output-bias", o.output_bias, {"data", "zero"});
     o.seed = static_cast<std::uint64_t>(a.integer("--seed", 1, 0, INT64_MAX));
     o.threads = static_cast<int>(a.integer("--threads", o.threads, 1, 256));
     o.checkpoint_every = a.integer("--checkpoint-every", o.checkpoint_every, 1, 1'000'000'000'000);

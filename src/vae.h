@@ -26,6 +26,7 @@ struct VaeOptions {
     double lr = 1e-4;
     double momentum = 0.9;              // rmsprop
     std::int64_t anneal = 0;            // β_t = min(1, 0.01 + t/anneal); 0 = off
+    std::string output_bias = "data";   // data: the decoder starts at the mean training image | zero
     std::uint64_t seed = 1;
     int threads = 1;
     std::int64_t checkpoint_every = 1000;

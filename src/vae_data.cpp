@@ -61,6 +61,17 @@ void fill_batch(const ImageSet& set, std::span<const int> idx, Binarize mode, Rn
     }
 }
 
+std::vector<double> pixel_means(const ImageSet& set, Binarize mode) {
+    const int X = set.dim();
+    std::vector<double> mean(static_cast<std::size_t>(X), 0.0);
+    for (int i = 0; i < set.count; ++i) {
+        const std::uint8_t* px = set.image(i);
+        for (int j = 0; j < X; ++j) mean[static_cast<std::size_t>(j)] += mode == Binarize::Threshold ? (px[j] >= 128 ? 1.0 : 0.0) : px[j] / 255.0;
+    }
+    for (double& m : mean) m /= std::max(set.count, 1);
+    return mean;
+}
+
 Tensor binarized(const ImageSet& set, Binarize mode, Rng* rng) {
     Tensor t(Shape{std::max(set.count, 1), set.dim()});
     std::vector<int> idx(static_cast<std::size_t>(set.count));

@@ -44,6 +44,10 @@ void fill_batch(const ImageSet& set, std::span<const int> idx, Binarize mode, Rn
 // The whole set, thresholded (or one fixed dynamic draw from rng): [N,X].
 Tensor binarized(const ImageSet& set, Binarize mode, Rng* rng);
 
+// The mean of each binarized pixel over `set`: the fraction of images with pixel ≥ 128
+// (threshold), or the mean of pixel/255, the expected value of a dynamic draw. [X]
+std::vector<double> pixel_means(const ImageSet& set, Binarize mode);
+
 inline constexpr std::uint64_t kDynamicStream = 0x42494e0000000000ULL;  // "BIN" + epoch
 
 // Gray images (values in [0,1], 1 = white ink on black, as MNIST shows digits) in a grid of

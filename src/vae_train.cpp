@@ -82,6 +82,7 @@ std::string settings_text(const VaeOptions& o, const VaeData& d) {
     t["lr"] = o.lr;
     t["momentum"] = o.momentum;
     t["anneal"] = static_cast<double>(o.anneal);
+    t["output_bias"] = o.output_bias;
     t["seed"] = static_cast<double>(o.seed);
     io::Json s = io::Json::object();
     s["format"] = "nfvi-vae-1";
@@ -142,6 +143,7 @@ VaeTrainResult run_vae_train(const VaeOptions& o) {
     const std::string ckpt_path = o.out + "/checkpoint.nfvi";
 
     Vae model(opt_o.shape, o.seed);
+    if (o.output_bias == "data") init_decoder_bias(model, pixel_means(data.train, mode));  // a resume overwrites it
     const ParameterList params = model.params();
     std::unique_ptr<Optimizer> opt = make_vae_optimizer(o, params);
     TrainingState st;

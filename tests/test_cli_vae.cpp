@@ -176,6 +176,7 @@ TEST_CASE("vae: bad input gets one line and exit status 2") {
         {"vae train --data " + data.string() + " --validation 240", "--validation"},
         {"vae train" + d + " --on-nan ignore", "--on-nan"},
         {"vae train" + d + " --binarize otsu", "--binarize"},
+        {"vae train" + d + " --output-bias mean", "--output-bias"},
         {"vae train" + d + " --epochs 0", "--epochs"},
         {"vae train" + d + " --momentum 1", "--momentum"},
         {"vae train" + d + " --checkpoint-every 0", "--checkpoint-every"},

@@ -13,6 +13,7 @@
 #include "flows/gaussian.h"
 #include "models/mlp.h"
 #include "models/vae.h"
+#include "src/vae_data.h"
 
 using namespace nfvi;
 
@@ -115,6 +116,45 @@ TEST_CASE("the ELBO of a tiny NF-VAE equals a hand computation, with log p(z_K)"
     // The flow moved z: the prior term at z0 differs, so swapping it in would fail above.
     const double log_pz0 = -0.5 * z0 * z0 - 0.5 * kLog2Pi;
     CHECK(std::abs(log_pz0 - log_pz1) > 0.05);
+}
+
+TEST_CASE("the decoder's output bias can start at the logits of the mean training pixel") {
+    // Three 1x4 images: pixel 0 always ink, pixel 1 never, pixel 2 in two images (≥ 128 twice),
+    // pixel 3 at 128, 127 and 255 (threshold counts 2 of 3; dynamic averages the bytes).
+    cli::ImageSet set;
+    set.count = 3, set.rows = 1, set.cols = 4;
+    set.pixels = {255, 0, 200, 128, 255, 0, 130, 127, 255, 0, 10, 255};
+    const std::vector<double> thr = cli::pixel_means(set, cli::Binarize::Threshold);
+    const std::vector<double> dyn = cli::pixel_means(set, cli::Binarize::Dynamic);
+    CHECK(thr == std::vector<double>{1, 0, 2.0 / 3, 2.0 / 3});
+    CHECK(dyn[2] == doctest::Approx((200 + 130 + 10) / 765.0));
+    CHECK(dyn[3] == doctest::Approx((128 + 127 + 255) / 765.0));
+
+    VaeShape s;
+    s.data_dim = 4, s.latent = 2, s.hidden = {8}, s.layers = 2;
+    Vae m(s, 3), plain(s, 3);
+    init_decoder_bias(m, thr);
+    const Parameter& bias = m.decoder().layers().back();
+    // 0 and 1 are kept 1e-3 away (finite logits), the rest is logit(2/3) = log 2.
+    CHECK(bias.value[0] == doctest::Approx(std::log(999.0)).epsilon(1e-6));
+    CHECK(bias.value[1] == doctest::Approx(-std::log(999.0)).epsilon(1e-6));
+    CHECK(bias.value[2] == doctest::Approx(std::log(2.0)).epsilon(1e-6));
+    CHECK(bias.value[3] == doctest::Approx(std::log(2.0)).epsilon(1e-6));
+    // Only the bias changed, and before any update the model explains the images better:
+    // log p(x|z) of the set rises from about 4·log ½ per image towards its entropy.
+    CHECK(m.decoder().layers()[0].value[5] == plain.decoder().layers()[0].value[5]);
+    Tensor x(Shape{3, 4});
+    for (int i = 0; i < 12; ++i) x[i] = set.pixels[static_cast<std::size_t>(i)] >= 128 ? real(1) : real(0);
+    auto mean_log_px = [&](Vae& model) {
+        Graph g;
+        Rng rng(5);
+        VaeTerms t = vae_terms(g, model, g.input(x), rng, 64);
+        double sum = 0;
+        for (int r = 0; r < t.log_px.rows(); ++r) sum += t.log_px.data()[r];
+        return sum / t.log_px.rows();
+    };
+    CHECK(mean_log_px(m) > mean_log_px(plain) + 1.0);
+    CHECK_THROWS_AS(init_decoder_bias(m, std::vector<double>(5, 0.5)), std::invalid_argument);
 }
 
 TEST_CASE("S samples per point: rows grouped by data point, each its own ε") {
