@@ -239,11 +239,15 @@ TEST_CASE("gradient checks of every op") {
 // gradcheck makes its inputs parameters, whose gradients every backward adds to. Here each
 // input first goes through v·1 + 0 (exact), so that the op under test is the first to write
 // the gradient of a tape node (and assigns it, Graph::grad_to_write); then, with a consumer of
-// that node placed after the op on the tape (a zero-weighted sum, whose backward runs first),
-// the op adds to a gradient already there.
+// that node placed after the op on the tape (½·sum, broadcast into the output, whose backward
+// runs first and leaves a non-zero value in every element), the op must add to the gradient
+// already there: an op that assigned it would lose that value, and the numerical check would
+// see it. The second form runs on the random inputs only: broadcast into the battery's
+// outputs (e^20 among them) it would drown the central differences in rounding.
 TEST_CASE("gradient checks of every op on tape nodes: writing their first gradient, and adding") {
     for (Case& c : all_cases()) {
         for (bool later_consumer : {false, true}) {
+            if (later_consumer && c.label.ends_with("battery")) continue;
             CAPTURE(c.label);
             CAPTURE(later_consumer);
             auto f = [&](Graph& g, std::span<const Var> v) {
@@ -251,7 +255,7 @@ TEST_CASE("gradient checks of every op on tape nodes: writing their first gradie
                 for (Var x : v) t.push_back(affine(x, 1, 0));
                 Var y = c.fn(g, t);
                 if (later_consumer)
-                    for (Var x : t) y = y + affine(sum(x), 0, 0);  // adds 0, and a zero gradient to x
+                    for (Var x : t) y = y + affine(sum(x), 0.5, 0);
                 return y;
             };
             GradcheckResult res = gradcheck(f, c.inputs);
