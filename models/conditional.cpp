@@ -143,30 +143,11 @@ void draw_angles(Rng& rng, std::span<real> out) {
 
 FreeEnergyEstimate estimate_conditional_free_energy(ConditionalFlow& m, double angle, Rng& rng,
                                                     std::int64_t samples, int chunk) {
-    if (samples < 1 || chunk < 1)
-        throw std::invalid_argument("nfvi: a free-energy estimate needs samples >= 1 and chunk >= 1");
-    Graph g;
     const real a = static_cast<real>(angle);
-    double sum = 0, sum2 = 0;
-    std::int64_t done = 0;
-    while (done < samples) {
-        const int n = static_cast<int>(std::min<std::int64_t>(chunk, samples - done));
-        g.clear();
+    return estimate_in_chunks(samples, chunk, [&](Graph& g, int n) {
         ConditionalSample s = sample_conditional(g, m, a, n, rng);
-        Var v = s.log_q + rotated_ring_energy(s.z, g.constant(Shape{1, 1}, a));  // [n,1]
-        for (int i = 0; i < n; ++i) {
-            const double x = v.data()[i];
-            sum += x;
-            sum2 += x * x;
-        }
-        done += n;
-    }
-    FreeEnergyEstimate e;
-    e.samples = done;
-    e.mean = sum / static_cast<double>(done);
-    const double var = std::max(0.0, sum2 / static_cast<double>(done) - e.mean * e.mean);
-    e.std_error = std::sqrt(var / static_cast<double>(done));
-    return e;
+        return s.log_q + rotated_ring_energy(s.z, g.constant(Shape{1, 1}, a));  // [n,1]
+    });
 }
 
 double ring_log_z(double box, int n) { return log_z_quadrature(EnergyFn(ring_energy), box, n); }

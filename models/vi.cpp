@@ -68,27 +68,10 @@ double log_z_quadrature(const EnergyFn& energy, double box, int n) {
 
 FreeEnergyEstimate estimate_free_energy(FlowModel& m, const EnergyFn& energy, Rng& rng,
                                         std::int64_t samples, int chunk) {
-    Graph g;
-    double sum = 0, sum2 = 0;
-    std::int64_t done = 0;
-    while (done < samples) {
-        const int n = static_cast<int>(std::min<std::int64_t>(chunk, samples - done));
-        g.clear();
+    return estimate_in_chunks(samples, chunk, [&](Graph& g, int n) {
         FlowSample s = sample_flow(g, m, rng, n);
-        Var v = s.log_q + energy(s.z);
-        for (int i = 0; i < n; ++i) {
-            double x = v.data()[i];
-            sum += x;
-            sum2 += x * x;
-        }
-        done += n;
-    }
-    FreeEnergyEstimate e;
-    e.samples = done;
-    e.mean = sum / static_cast<double>(done);
-    double var = std::max(0.0, sum2 / static_cast<double>(done) - e.mean * e.mean);
-    e.std_error = std::sqrt(var / static_cast<double>(done));
-    return e;
+        return s.log_q + energy(s.z);
+    });
 }
 
 }  // namespace nfvi

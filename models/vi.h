@@ -9,7 +9,10 @@
 // Legend: N batch (samples), D latent dimension (2 for the potentials), P flow parameters.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -55,5 +58,33 @@ struct FreeEnergyEstimate {
 // E_q[log q_K + U] from `samples` fresh samples, in chunks (no gradients kept).
 FreeEnergyEstimate estimate_free_energy(FlowModel& m, const EnergyFn& energy, Rng& rng,
                                         std::int64_t samples, int chunk = 10000);
+
+// The mean and its standard error of `samples` values that batch(g, n) returns as [n,1],
+// n ≤ chunk at a time on one reused tape: the Monte-Carlo part of every free-energy estimate.
+// std::invalid_argument unless samples ≥ 1 and chunk ≥ 1.
+template <class Batch>
+FreeEnergyEstimate estimate_in_chunks(std::int64_t samples, int chunk, Batch&& batch) {
+    if (samples < 1 || chunk < 1)
+        throw std::invalid_argument("nfvi: a free-energy estimate needs samples >= 1 and chunk >= 1");
+    Graph g;
+    double sum = 0, sum2 = 0;
+    for (std::int64_t done = 0; done < samples;) {
+        const int n = static_cast<int>(std::min<std::int64_t>(chunk, samples - done));
+        g.clear();
+        const Var v = batch(g, n);
+        for (int i = 0; i < n; ++i) {
+            const double x = v.data()[i];
+            sum += x;
+            sum2 += x * x;
+        }
+        done += n;
+    }
+    FreeEnergyEstimate e;
+    e.samples = samples;
+    e.mean = sum / static_cast<double>(samples);
+    const double var = std::max(0.0, sum2 / static_cast<double>(samples) - e.mean * e.mean);
+    e.std_error = std::sqrt(var / static_cast<double>(samples));
+    return e;
+}
 
 }  // namespace nfvi
