@@ -13,17 +13,24 @@
 
 namespace nfvi::detail {
 
-// e^x for float: x = k·ln2 + r, |r| ≤ ln2/2, e^r by its Taylor series to r⁷ (relative
-// error < 6e-9 on that interval), 2^k by building the exponent bits. Saturates to 0 and +inf
-// outside [−103.9, 88.7] (denormal results below −87.3); NaN stays NaN.
-inline float exp_f(float x) {
-    const float hi = 88.72f, lo = -103.9f;  // below lo, e^x is 0 even as a denormal
-    const bool nan = x != x;
-    const float xc = x > hi ? hi : (x < lo ? lo : x);
-    // Round to nearest by adding and removing 1.5·2²³ (vectorizes, unlike nearbyint).
-    const float k = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;
-    // ln 2 split so that k·ln2_hi is exact (Cody & Waite).
-    const float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
+// The pieces exp_f, exp_f_bounded and expm1_f share.
+//
+// x = k·ln2 + r with k a whole number (held as a float) and |r| ≤ ln2/2: k rounded to nearest
+// by adding and removing 1.5·2²³ (vectorizes, unlike nearbyint), ln 2 split so that k·ln2_hi
+// is exact (Cody & Waite).
+struct Ln2Split {
+    float k, r;
+};
+inline Ln2Split split_ln2(float x) {
+    const float k = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
+    return {k, (x - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f};
+}
+
+// 2^k for a whole k with 2^k a normal float (−126 ≤ k ≤ 127), by building its exponent bits.
+inline float pow2i(std::int32_t k) { return std::bit_cast<float>(static_cast<std::int32_t>((k + 127) << 23)); }
+
+// e^r for |r| ≤ ln2/2 by its Taylor series to r⁷ (relative error < 6e-9 on that interval).
+inline float exp_reduced(float r) {
     float p = 1.f / 5040;
     p = p * r + 1.f / 720;
     p = p * r + 1.f / 120;
@@ -31,12 +38,18 @@ inline float exp_f(float x) {
     p = p * r + 1.f / 6;
     p = p * r + 0.5f;
     p = p * r + 1.f;
-    p = p * r + 1.f;
-    // 2^k as 2^k1 · 2^k2 with both halves normal: k runs from −150 to 128.
-    const std::int32_t ki = static_cast<std::int32_t>(k), k1 = ki >> 1, k2 = ki - k1;
-    const float s1 = std::bit_cast<float>(static_cast<std::int32_t>((k1 + 127) << 23));
-    const float s2 = std::bit_cast<float>(static_cast<std::int32_t>((k2 + 127) << 23));
-    float y = (p * s1) * s2;
+    return p * r + 1.f;
+}
+
+// e^x for float: e^r · 2^k (split_ln2), 2^k as 2^k1 · 2^k2 with both halves normal, since k
+// runs from −150 to 128. Saturates to 0 and +inf outside [−103.9, 88.7] (denormal results
+// below −87.3); NaN stays NaN.
+inline float exp_f(float x) {
+    const float hi = 88.72f, lo = -103.9f;  // below lo, e^x is 0 even as a denormal
+    const bool nan = x != x;
+    const Ln2Split s = split_ln2(x > hi ? hi : (x < lo ? lo : x));
+    const std::int32_t ki = static_cast<std::int32_t>(s.k), k1 = ki >> 1, k2 = ki - k1;
+    float y = (exp_reduced(s.r) * pow2i(k1)) * pow2i(k2);
     y = x > hi ? INFINITY : (x < lo ? 0.f : y);
     return nan ? x : y;
 }
@@ -44,17 +57,8 @@ inline float exp_f(float x) {
 // e^x for float where |x| ≤ 87 (then e^x and 2^k are normal): exp_f's arithmetic without its
 // range checks, for callers that bound x themselves.
 inline float exp_f_bounded(float x) {
-    const float k = (x * 1.44269504088896341f + 12582912.f) - 12582912.f;
-    const float r = (x - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
-    float p = 1.f / 5040;
-    p = p * r + 1.f / 720;
-    p = p * r + 1.f / 120;
-    p = p * r + 1.f / 24;
-    p = p * r + 1.f / 6;
-    p = p * r + 0.5f;
-    p = p * r + 1.f;
-    p = p * r + 1.f;
-    return p * std::bit_cast<float>(static_cast<std::int32_t>((static_cast<std::int32_t>(k) + 127) << 23));
+    const Ln2Split s = split_ln2(x);
+    return exp_reduced(s.r) * pow2i(static_cast<std::int32_t>(s.k));
 }
 
 // tanh for float: an odd Taylor polynomial for |x| < 0.5 (no cancellation near 0), else
@@ -124,8 +128,8 @@ inline float expm1_f(float x) {
     const float hi = 88.7228394f;  // log of the largest float
     const bool nan = x != x;
     const float xc = x > hi ? hi : (x < -30.f ? -30.f : x);
-    const float k = (xc * 1.44269504088896341f + 12582912.f) - 12582912.f;
-    const float r = (xc - k * 0.693145751953125f) - k * 1.42860682030941723212e-6f;
+    const Ln2Split sp = split_ln2(xc);
+    const float r = sp.r;
     float p = 1.f / 40320;
     p = p * r + 1.f / 5040;
     p = p * r + 1.f / 720;
@@ -135,9 +139,8 @@ inline float expm1_f(float x) {
     p = p * r + 0.5f;
     p = r + (r * r) * p;
     // 2^k as 2^k1 · 2^k2, both normal: k runs from −43 to 128.
-    const std::int32_t ki = static_cast<std::int32_t>(k), k1 = ki >> 1, k2 = ki - k1;
-    const float s1 = std::bit_cast<float>(static_cast<std::int32_t>((k1 + 127) << 23));
-    const float s2 = std::bit_cast<float>(static_cast<std::int32_t>((k2 + 127) << 23));
+    const std::int32_t ki = static_cast<std::int32_t>(sp.k), k1 = ki >> 1, k2 = ki - k1;
+    const float s1 = pow2i(k1), s2 = pow2i(k2);
     const float s = s1 * s2;  // inf for k = 128: only the x > 20 form below is kept there
     const float small = s * p + (s - 1.f);
     const float big = ((p + 1.f) * s1) * s2;
