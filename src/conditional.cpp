@@ -25,6 +25,7 @@
 #include "src/plot/figures.h"
 #include "src/plot/font.h"
 #include "src/progress.h"
+#include "src/training.h"
 
 namespace nfvi::cli {
 
@@ -295,23 +296,12 @@ ConditionalResult run_conditional(const ConditionalOptions& o) {
             const real beta = static_cast<real>(anneal_beta(t, o.anneal));
             Var loss = conditional_loss(g, model, angles, p.samples, rng, beta);
             const double l = loss.item();
-            if (!std::isfinite(l)) {
-                progress.finish();
-                std::ostringstream msg;
-                msg << "the loss became " << l << " at step " << t + 1
-                    << "; the run diverged (try a smaller learning rate in --lr or --schedule)";
-                throw std::runtime_error(msg.str());
-            }
+            if (!std::isfinite(l)) diverged(progress, "loss", l, t + 1, "try a smaller learning rate in --lr or --schedule");
             g.backward(loss);
             // The gradient's norm before clipping (clip_grad_norm measures it too).
             const double norm = o.clip > 0 ? static_cast<double>(clip_grad_norm(params, static_cast<real>(o.clip)))
                                            : grad_norm(params);
-            if (!std::isfinite(norm)) {
-                progress.finish();
-                throw std::runtime_error("the gradient became " + std::to_string(norm) + " at step " +
-                                         std::to_string(t + 1) +
-                                         "; the run diverged (try a smaller learning rate or --clip)");
-            }
+            if (!std::isfinite(norm)) diverged(progress, "gradient", norm, t + 1, "try a smaller learning rate or --clip");
             opt.step();
             losses[static_cast<std::size_t>(t)] = static_cast<float>(l);
             interval_sum += l;
@@ -344,9 +334,7 @@ ConditionalResult run_conditional(const ConditionalOptions& o) {
     r.progress_eval_seconds = progress_eval_seconds;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() - progress_eval_seconds;
     r.steps_per_second = static_cast<double>(total) / std::max(r.seconds, 1e-9);
-    const std::size_t tail = std::min<std::size_t>(100, losses.size());
-    for (std::size_t i = losses.size() - tail; i < losses.size(); ++i) r.final_loss += losses[i];
-    r.final_loss /= static_cast<double>(std::max<std::size_t>(tail, 1));
+    r.final_loss = mean_of_last(losses);
 
     // Evaluation: log Z once (rotation keeps it), the KL at each angle from fresh samples.
     const auto te = std::chrono::steady_clock::now();
@@ -429,14 +417,8 @@ ConditionalResult run_conditional(const ConditionalOptions& o) {
     summary["settings"] = settings_json(o);
     summary["final_loss"] = r.final_loss;
     summary["log_z"] = r.log_z;
-    io::Json q = io::Json::object();
-    q["method"] = "midpoint rule on [-8,8]^2, at theta = 0 (a rotation keeps log Z)";
-    q["grid"] = o.grid;
-    q["check_grid"] = std::max(2, o.grid / 2);
-    q["check_value"] = r.log_z_check;
-    q["abs_change"] = std::abs(r.log_z - r.log_z_check);
-    q["converged"] = std::abs(r.log_z - r.log_z_check) < 1e-3;
-    summary["log_z_quadrature"] = q;
+    summary["log_z_quadrature"] = log_z_quadrature_json(
+        "midpoint rule on [-8,8]^2, at theta = 0 (a rotation keeps log Z)", o.grid, r.log_z, r.log_z_check);
     io::Json angles_j = io::Json::array(), kl_j = io::Json::array(), se_j = io::Json::array();
     for (std::size_t i = 0; i < r.angles.size(); ++i) {
         angles_j.push_back(r.angles[i]);

@@ -7,7 +7,6 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
-#include <sstream>
 
 #include "autodiff/autodiff.h"
 #include "models/vi.h"
@@ -17,6 +16,7 @@
 #include "src/outputs.h"
 #include "src/plot/figures.h"
 #include "src/progress.h"
+#include "src/training.h"
 
 namespace nfvi::cli {
 
@@ -185,13 +185,7 @@ PotentialResult run_potential(const PotentialOptions& o) {
         opt->zero_grad();
         Var loss = free_energy(g, model, energy, rng, o.batch, beta);
         const double l = loss.item();
-        if (!std::isfinite(l)) {
-            progress.finish();
-            std::ostringstream msg;
-            msg << "the loss became " << l << " at step " << t + 1
-                << "; the run diverged (try a smaller --lr or more --anneal)";
-            throw std::runtime_error(msg.str());
-        }
+        if (!std::isfinite(l)) diverged(progress, "loss", l, t + 1, "try a smaller --lr or more --anneal");
         g.backward(loss);
         opt->step();
         losses[static_cast<std::size_t>(t)] = static_cast<float>(l);
@@ -209,9 +203,7 @@ PotentialResult run_potential(const PotentialOptions& o) {
     PotentialResult r;
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     r.steps_per_second = static_cast<double>(o.steps) / std::max(r.seconds, 1e-9);
-    const std::size_t tail = std::min<std::size_t>(100, losses.size());
-    for (std::size_t i = losses.size() - tail; i < losses.size(); ++i) r.final_loss += losses[i];
-    r.final_loss /= static_cast<double>(std::max<std::size_t>(tail, 1));
+    r.final_loss = mean_of_last(losses);
 
     // Evaluation: log Z by quadrature (checked on a grid half as fine), KL from fresh samples.
     auto te = std::chrono::steady_clock::now();
@@ -280,14 +272,7 @@ PotentialResult run_potential(const PotentialOptions& o) {
     summary["kl_std_error"] = r.kl_std_error;
     summary["kl_samples"] = static_cast<double>(fe.samples);
     summary["log_z"] = r.log_z;
-    io::Json q = io::Json::object();
-    q["method"] = "midpoint rule on [-8,8]^2";
-    q["grid"] = o.grid;
-    q["check_grid"] = std::max(2, o.grid / 2);
-    q["check_value"] = r.log_z_check;
-    q["abs_change"] = std::abs(r.log_z - r.log_z_check);
-    q["converged"] = std::abs(r.log_z - r.log_z_check) < 1e-3;
-    summary["log_z_quadrature"] = q;
+    summary["log_z_quadrature"] = log_z_quadrature_json("midpoint rule on [-8,8]^2", o.grid, r.log_z, r.log_z_check);
     summary["taper"] = tapered ? "density multiplied by sigmoid(10*(5 - max|z_i|)): U2-U4 are not "
                                  "normalizable on R^2 without it"
                                : "none";
