@@ -1,18 +1,25 @@
 // Helpers of the end-to-end tests: the nfvi program under test (NFVI_EXE, set by meson test),
-// scratch paths, and running the program with its exit status and stderr.
+// scratch paths, running the program with its exit status and stderr, and the checks of a
+// refused invocation.
 #pragma once
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "src/io/files.h"
+#include "src/io/json.h"
 
 namespace nfvi::test {
 
@@ -40,6 +47,12 @@ inline std::string read_text(const fs::path& p) {
     return ss.str();
 }
 
+// A JSON file the program wrote, parsed.
+inline io::Json read_json(const fs::path& p) {
+    const std::vector<std::uint8_t> bytes = io::read_file(p.string());
+    return io::Json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+}
+
 struct Run {
     int status;       // the exit status, or -1 if the program did not exit normally
     std::string err;  // what it wrote on stderr
@@ -53,6 +66,27 @@ inline Run run(const std::string& args) {
     Run r{WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, read_text(errf)};
     fs::remove(errf);
     return r;
+}
+
+// `nfvi ARGS --out OUT` must be refused as bad input: exit status 2, one line on stderr that
+// starts "nfvi: " and contains `word` (so that it fails for its own reason), nothing at OUT.
+inline void check_rejected(const std::string& args, const fs::path& out, const std::string& word = "") {
+    CAPTURE(args);
+    Run r = run(args + " --out " + out.string());
+    CHECK(r.status == 2);
+    CHECK(r.err.rfind("nfvi: ", 0) == 0);
+    CHECK(r.err.find(word) != std::string::npos);
+    CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
+    CHECK_FALSE(fs::exists(out));
+}
+
+// `nfvi ARGS` with an --out that cannot be made: exit status 2, and the message names it.
+inline void check_unwritable_out(const std::string& args) {
+    const std::string out = "/proc/nfvi-cannot-write-here";
+    CAPTURE(args);
+    Run r = run(args + " --out " + out);
+    CHECK(r.status == 2);
+    CHECK(r.err.find(out) != std::string::npos);
 }
 
 }  // namespace nfvi::test

@@ -22,6 +22,9 @@ using nfvi::test::exe;
 using nfvi::test::Run;
 using nfvi::test::run;
 using nfvi::test::scratch;
+using nfvi::test::check_rejected;
+using nfvi::test::check_unwritable_out;
+using nfvi::test::read_json;
 
 }  // namespace
 
@@ -36,14 +39,12 @@ TEST_CASE("a short `nfvi potential` run writes every output") {
     auto bytes = nfvi::io::read_file((out / "true_density.png").string());
     nfvi::io::DecodedPng png = nfvi::io::decode_png(bytes);
     CHECK(png.width > 100);
-    auto summary = nfvi::io::Json::parse(std::string_view(reinterpret_cast<const char*>(nfvi::io::read_file((out / "summary.json").string()).data()),
-                                                          fs::file_size(out / "summary.json")));
+    auto summary = read_json(out / "summary.json");
     for (const char* key : {"final_loss", "kl", "log_z", "seconds", "steps_per_second"})
         CHECK_MESSAGE(summary[key].is_number(), key);
     CHECK(summary["settings"]["target"].as_string() == "U3");
     CHECK(summary["settings"]["taper"].as_bool());  // U3 is always tapered
-    auto params = nfvi::io::Json::parse(std::string_view(reinterpret_cast<const char*>(nfvi::io::read_file((out / "params.json").string()).data()),
-                                                         fs::file_size(out / "params.json")));
+    auto params = read_json(out / "params.json");
     CHECK(params["layers"].size() == 4);
     CHECK(params["layers"][0]["u_hat"].size() == 2);
     CHECK(params["base"]["sigma"].size() == 2);
@@ -81,15 +82,6 @@ TEST_CASE("bad input: one line, exit status 2, nothing written") {
         "reproduce --jobs 0",
         "frobnicate",
     };
-    for (const std::string args : bad) {
-        CAPTURE(args);
-        Run r = run(std::string(args) + " --out " + out.string());
-        CHECK(r.status == 2);
-        CHECK(r.err.rfind("nfvi: ", 0) == 0);
-        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-        CHECK_FALSE(fs::exists(out));
-    }
-    Run unwritable = run("potential --steps 1 --out /proc/nfvi-cannot-write-here");
-    CHECK(unwritable.status == 2);
-    CHECK(unwritable.err.find("/proc/nfvi-cannot-write-here") != std::string::npos);
+    for (const char* args : bad) check_rejected(args, out);
+    check_unwritable_out("potential --steps 1");
 }

@@ -16,43 +16,18 @@
 #include "src/io/files.h"
 #include "src/io/json.h"
 #include "src/io/png.h"
+#include "tests/cli_util.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-std::string exe() {
-    const char* e = std::getenv("NFVI_EXE");
-    REQUIRE_MESSAGE(e != nullptr, "set NFVI_EXE to the nfvi program (meson test does)");
-    return e;
-}
-
-fs::path scratch(const std::string& name) {
-    fs::path p = fs::temp_directory_path() / ("nfvi_cond_test_" + name + "_" + std::to_string(::getpid()));
-    fs::remove_all(p);
-    return p;
-}
-
-struct Run {
-    int status;
-    std::string err;
-};
-
-Run run(const std::string& args) {
-    fs::path errf = scratch("stderr");
-    std::string cmd = exe() + " " + args + " >/dev/null 2>" + errf.string();
-    int raw = std::system(cmd.c_str());
-    std::ifstream in(errf);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    fs::remove(errf);
-    return {WIFEXITED(raw) ? WEXITSTATUS(raw) : -1, ss.str()};
-}
-
-nfvi::io::Json read_json(const fs::path& p) {
-    std::vector<std::uint8_t> bytes = nfvi::io::read_file(p.string());
-    return nfvi::io::Json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-}
+using nfvi::test::check_rejected;
+using nfvi::test::check_unwritable_out;
+using nfvi::test::read_json;
+using nfvi::test::Run;
+using nfvi::test::run;
+using nfvi::test::scratch;
 
 // The block structure of a GIF file, walked from the GIF89a specification: the logical
 // screen, whether a NETSCAPE2.0 loop extension is there (and its count), how many images
@@ -202,15 +177,6 @@ TEST_CASE("`nfvi conditional` bad input: one line, exit status 2, nothing writte
         "conditional --frobnicate 1",
         "conditional --seed",
     };
-    for (const char* args : bad) {
-        CAPTURE(args);
-        Run r = run(std::string(args) + " --out " + out.string());
-        CHECK(r.status == 2);
-        CHECK(r.err.rfind("nfvi: ", 0) == 0);
-        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-        CHECK_FALSE(fs::exists(out));
-    }
-    Run unwritable = run("conditional --schedule 1:1e-4:1 --out /proc/nfvi-cannot-write-here");
-    CHECK(unwritable.status == 2);
-    CHECK(unwritable.err.find("/proc/nfvi-cannot-write-here") != std::string::npos);
+    for (const char* args : bad) check_rejected(args, out);
+    check_unwritable_out("conditional --schedule 1:1e-4:1");
 }

@@ -29,6 +29,9 @@ using test::exe;
 using test::Run;
 using test::run;
 using test::scratch;
+using test::check_rejected;
+using test::check_unwritable_out;
+using test::read_json;
 
 // 240 training and 40 test "digits" of 28×28: a blob whose position and size vary, with grey
 // edges so that dynamic binarization has something to draw.
@@ -64,10 +67,6 @@ fs::path tiny_mnist() {
     return dir;
 }
 
-io::Json read_json(const fs::path& p) {
-    auto bytes = io::read_file(p.string());
-    return io::Json::parse(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-}
 
 // A small model, 200 training + 40 validation images, batch 20: 10 updates per epoch.
 std::string small(const fs::path& data) {
@@ -187,18 +186,8 @@ TEST_CASE("vae: bad input gets one line and exit status 2") {
         {"vae sample --count 0 --checkpoint x", "--count"},
         {"vae sample --checkpoint /nonexistent.nfvi", "/nonexistent.nfvi"},
     };
-    for (const auto& [args, word] : bad) {
-        CAPTURE(args);
-        Run r = run(args + " --out " + out.string());
-        CHECK(r.status == 2);
-        CHECK(r.err.rfind("nfvi: ", 0) == 0);
-        CHECK(r.err.find(word) != std::string::npos);
-        CHECK(std::count(r.err.begin(), r.err.end(), '\n') == 1);
-        CHECK_FALSE(fs::exists(out));
-    }
-    Run unwritable = run("vae train " + small(data) + " --epochs 1 --out /proc/nfvi-cannot-write-here");
-    CHECK(unwritable.status == 2);
-    CHECK(unwritable.err.find("/proc/nfvi-cannot-write-here") != std::string::npos);
+    for (const auto& [args, word] : bad) check_rejected(args, out, word);
+    check_unwritable_out("vae train " + small(data) + " --epochs 1");
     // A wrong file where the data should be.
     fs::path wrong = scratch("wrong");
     fs::create_directories(wrong);
